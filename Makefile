@@ -1,0 +1,38 @@
+# Two commands on a fresh machine with Python 3.11+: `make demo` and `make test`.
+# Both create .venv and install the package on first use.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+export KALSHI_WX_HOME ?= $(CURDIR)/data
+export DAGSTER_HOME ?= $(KALSHI_WX_HOME)/dagster_home
+
+.PHONY: demo test dev install lint clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "kalshi-wx needs Python 3.11+, found " + sys.version)'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/kalshi-wx demo
+
+test: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+dev: $(STAMP)
+	@mkdir -p $(DAGSTER_HOME)
+	@test -f $(DAGSTER_HOME)/dagster.yaml || cp config/dagster.local.yaml $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -w workspace.yaml
+
+lint: $(STAMP)
+	$(BIN)/ruff check kalshi_wx kalshi_wx_tests
+	$(BIN)/ruff format --check kalshi_wx kalshi_wx_tests
+
+clean:
+	rm -rf $(VENV) data dbt_features/target dbt_features/logs

@@ -1,0 +1,1 @@
+"""Performance figures reported by ``kalshi-wx bench`` as JSON."""

@@ -1,0 +1,179 @@
+"""The ``kalshi-wx`` command: demo, backfill, doctor, bench, parse-cli."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+from kalshi_wx.config import CONFIG_DIR, cities, kalshi_wx_home
+
+DEMO_START = date(2026, 6, 1)
+DEMO_CITIES = ("nyc", "chi")
+
+
+def _prepare_dagster_home() -> Path:
+    """``$DAGSTER_HOME`` (default ``$KALSHI_WX_HOME/dagster_home``) with the local instance config."""
+    home = Path(os.environ.get("DAGSTER_HOME") or kalshi_wx_home() / "dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        shutil.copy(CONFIG_DIR / "dagster.local.yaml", home / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def _city_list(text: str) -> list[str]:
+    keys = [c.strip() for c in text.split(",") if c.strip()]
+    unknown = [c for c in keys if c not in cities()]
+    if unknown or not keys:
+        raise SystemExit(f"unknown city {', '.join(unknown) or '(none given)'}; configured: {', '.join(cities())}")
+    return keys
+
+
+def _print_progress(i: int, total: int, outcome) -> None:
+    status = "ok" if outcome.success else "FAILED"
+    checks = f", failed checks: {', '.join(outcome.failed_checks)}" if outcome.failed_checks else ""
+    print(f"  [{i}/{total}] {outcome.key:<16} {status} in {outcome.seconds:.1f}s{checks}", flush=True)
+    if outcome.error:
+        print(f"         {outcome.error}", flush=True)
+
+
+def _materialize(args, *, mode: str | None) -> int:
+    import dagster as dg
+
+    from kalshi_wx.definitions import build_definitions
+    from kalshi_wx.defs.resources import build_resources
+    from kalshi_wx.defs.runs import partition_keys, run_partitions, run_series
+    from kalshi_wx.warehouse.resource import default_warehouse_url
+
+    dagster_home = _prepare_dagster_home()
+    resources = build_resources(mode=mode)
+    defs = build_definitions(resources)
+    keys = partition_keys(_city_list(args.cities), args.start, args.end)
+    print(f"warehouse: {resources['warehouse'].backend.display_url}")
+    print(f"sources:   {resources['kalshi'].mode}")
+    print(f"dagster:   {dagster_home}")
+    with dg.DagsterInstance.get() as instance:
+        print("kalshi/series ...", flush=True)
+        log_level = "INFO" if args.verbose else "WARNING"
+        if not run_series(defs, instance, log_level=log_level):
+            print("kalshi/series FAILED: see the run in the Dagster UI", file=sys.stderr)
+            return 1
+        print(f"{len(keys)} partition(s) of the raw layer:", flush=True)
+        outcomes = run_partitions(defs, instance, keys, log_level=log_level, on_progress=_print_progress)
+    failed = [o for o in outcomes if not o.success]
+    print(f"done: {len(outcomes) - len(failed)} succeeded, {len(failed)} failed; warehouse {default_warehouse_url()}")
+    return 1 if failed else 0
+
+
+def cmd_demo(args) -> int:
+    os.environ.setdefault("KALSHI_WX_SOURCES", "sim")
+    args.end = args.start + timedelta(days=args.days - 1)
+    code = _materialize(args, mode="sim")
+    from kalshi_wx.summary import print_summary
+
+    print_summary(_city_list(args.cities), args.start, args.end)
+    print(
+        "\nOpen the UI on the same instance and warehouse:\n"
+        f"  DAGSTER_HOME={os.environ['DAGSTER_HOME']} .venv/bin/dagster dev   (or: make dev)"
+    )
+    return code
+
+
+def cmd_backfill(args) -> int:
+    return _materialize(args, mode=None)
+
+
+def cmd_doctor(args) -> int:
+    from kalshi_wx.doctor import run_doctor
+
+    return run_doctor()
+
+
+def cmd_bench(args) -> int:
+    from kalshi_wx.benchmarks.ingest import run_ingest_benchmark
+
+    if args.which == "ingest":
+        result = run_ingest_benchmark(requests=args.requests)
+    else:  # argparse restricts the choices
+        raise AssertionError(args.which)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for name, value in result.items():
+            print(f"{name:>20}: {value}")
+    return 0
+
+
+def cmd_parse_cli(args) -> int:
+    from kalshi_wx.core.climate_report import parse_cli_product
+    from kalshi_wx.core.errors import PayloadError
+
+    path = Path(args.file)
+    try:
+        summaries = parse_cli_product(path.read_text(errors="replace"), source=str(path))
+    except (OSError, PayloadError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps([s.to_json_dict() for s in summaries], indent=2))
+        return 0
+    for s in summaries:
+        print(
+            f"{s.station}  {s.climate_date}  max {s.max_f if s.max_f is not None else 'none observed'}"
+            f"  min {s.min_f if s.min_f is not None else 'none observed'}  ({s.report_type})"
+        )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kalshi-wx", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="materialize the whole graph on the offline simulator")
+    demo.add_argument("--cities", default=",".join(DEMO_CITIES), help="comma-separated city keys")
+    demo.add_argument("--start", type=date.fromisoformat, default=DEMO_START, help="first climate day")
+    demo.add_argument("--days", type=int, default=3, help="number of climate days")
+    demo.set_defaults(func=cmd_demo)
+
+    backfill = sub.add_parser("backfill", help="materialize the raw layer for cities x a date range")
+    backfill.add_argument("--cities", required=True, help="comma-separated city keys, or 'all'")
+    backfill.add_argument("--start", type=date.fromisoformat, required=True)
+    backfill.add_argument("--end", type=date.fromisoformat, required=True, help="inclusive")
+    backfill.set_defaults(func=cmd_backfill)
+
+    doctor = sub.add_parser("doctor", help="check config, keys, storage and connectivity")
+    doctor.set_defaults(func=cmd_doctor)
+
+    bench = sub.add_parser("bench", help="performance figures")
+    bench.add_argument("which", choices=["ingest"])
+    bench.add_argument("--json", action="store_true")
+    bench.add_argument("--requests", type=int, default=200)
+    bench.set_defaults(func=cmd_bench)
+
+    parse_cli = sub.add_parser("parse-cli", help="parse one NWS Daily Climate Report (CLI) product file")
+    parse_cli.add_argument("file")
+    parse_cli.add_argument("--json", action="store_true", help="one JSON object per climate summary")
+    parse_cli.set_defaults(func=cmd_parse_cli)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from dotenv import load_dotenv
+
+    load_dotenv()  # secrets may live in .env; they are read from the environment only
+    args = build_parser().parse_args(argv)
+    if getattr(args, "cities", None) == "all":
+        args.cities = ",".join(cities())
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""Load and validate ``config/cities.yaml`` and runtime settings from the environment."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from kalshi_wx.core.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = Path(os.environ.get("KALSHI_WX_CONFIG_DIR", REPO_ROOT / "config"))
+CITIES_FILE = CONFIG_DIR / "cities.yaml"
+
+_CITY_FIELDS = {
+    "key": str,
+    "name": str,
+    "series": str,
+    "station": str,
+    "station_name": str,
+    "wfo": str,
+    "cli_product": str,
+    "timezone": str,
+    "std_utc_offset_hours": int,
+}
+
+
+@dataclass(frozen=True)
+class City:
+    key: str
+    name: str
+    series: str
+    station: str  # settlement station ICAO, e.g. KNYC
+    station_name: str
+    wfo: str  # NWS forecast office issuing the CLI, e.g. OKX
+    cli_product: str  # e.g. CLINYC
+    timezone: str
+    std_utc_offset_hours: int
+
+    @property
+    def issuedby(self) -> str:
+        """The CLI product's issuing id (``CLINYC`` -> ``NYC``)."""
+        return self.cli_product.removeprefix("CLI")
+
+
+def _validate_city(entry: object, index: int, path: Path) -> City:
+    where = f"{path}: cities[{index}]"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {type(entry).__name__}")
+    missing = [f for f in _CITY_FIELDS if f not in entry]
+    if missing:
+        raise ConfigError(f"{where}: missing field(s) {', '.join(missing)}")
+    unknown = sorted(set(entry) - set(_CITY_FIELDS))
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {', '.join(unknown)}")
+    for field, kind in _CITY_FIELDS.items():
+        if not isinstance(entry[field], kind) or isinstance(entry[field], bool):
+            raise ConfigError(f"{where}.{field}: expected {kind.__name__}, got {entry[field]!r}")
+    key = entry["key"]
+    if not re.fullmatch(r"[a-z]{3}", key):
+        raise ConfigError(f"{where}.key: {key!r} must be three lower-case letters")
+    if not re.fullmatch(r"K[A-Z]{3}", entry["station"]):
+        raise ConfigError(f"{where}.station: {entry['station']!r} is not a US ICAO id like KNYC")
+    if not re.fullmatch(r"CLI[A-Z]{3}", entry["cli_product"]):
+        raise ConfigError(f"{where}.cli_product: {entry['cli_product']!r} must look like CLINYC")
+    if not -12 <= entry["std_utc_offset_hours"] <= 0:
+        raise ConfigError(f"{where}.std_utc_offset_hours: {entry['std_utc_offset_hours']} is not a US offset")
+    try:
+        ZoneInfo(entry["timezone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{where}.timezone: unknown IANA zone {entry['timezone']!r}") from None
+    return City(**entry)
+
+
+def load_cities(path: Path = CITIES_FILE) -> dict[str, City]:
+    """Cities keyed by their short key, in file order."""
+    try:
+        document = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: city config not found") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("cities"), list):
+        raise ConfigError(f"{path}: expected a top-level 'cities:' list")
+    cities: dict[str, City] = {}
+    for index, entry in enumerate(document["cities"]):
+        city = _validate_city(entry, index, path)
+        if city.key in cities:
+            raise ConfigError(f"{path}: cities[{index}].key: duplicate city key {city.key!r}")
+        cities[city.key] = city
+    if not cities:
+        raise ConfigError(f"{path}: no cities configured")
+    return cities
+
+
+@cache
+def cities() -> dict[str, City]:
+    return load_cities()
+
+
+def city(key: str) -> City:
+    try:
+        return cities()[key]
+    except KeyError:
+        raise ConfigError(f"unknown city {key!r}; configured: {', '.join(cities())}") from None
+
+
+def kalshi_wx_home() -> Path:
+    """Where local data lives: ``$KALSHI_WX_HOME``, default ``./data``."""
+    return Path(os.environ.get("KALSHI_WX_HOME", "data")).resolve()

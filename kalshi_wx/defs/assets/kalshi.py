@@ -1,0 +1,108 @@
+# Dagster reads these annotations at definition time, so they must not be strings (no __future__).
+"""Raw Kalshi assets: series, each climate day's bracket ladder, dense 1-minute candles, trades."""
+
+
+from datetime import UTC, datetime
+
+import dagster as dg
+import polars as pl
+
+from kalshi_wx.config import cities, city
+from kalshi_wx.core.climate_day import climate_day_window
+from kalshi_wx.core.kalshi_frames import candles_1m_frame, event_ticker, markets_frame, series_frame, trades_frame
+from kalshi_wx.defs.partitions import city_and_date, city_date_partitions
+from kalshi_wx.defs.resources import WAREHOUSE_POOL, KalshiResource, storage_kind
+
+KINDS = {"kalshi", "polars", storage_kind()}
+OWNERS = ["team:data-platform"]
+
+
+@dg.asset(key=["kalshi", "series"], group_name="kalshi", kinds=KINDS, owners=OWNERS, pool=WAREHOUSE_POOL)
+def series(context: dg.AssetExecutionContext, kalshi: KalshiResource) -> pl.DataFrame:
+    """Kalshi series of every configured city: fee type, fee multiplier and settlement sources."""
+    fetched_at = datetime.now(UTC)
+    with kalshi.client() as client:
+        frames = [
+            series_frame(client.get_series(c.series), source=f"GET /series/{c.series}", fetched_at=fetched_at)
+            for c in cities().values()
+        ]
+    frame = pl.concat(frames)
+    context.log.info(f"fetched {frame.height} series")
+    return frame
+
+
+@dg.asset(
+    key=["kalshi", "markets"],
+    group_name="kalshi",
+    kinds=KINDS,
+    owners=OWNERS,
+    partitions_def=city_date_partitions,
+    pool=WAREHOUSE_POOL,
+)
+def markets(context: dg.AssetExecutionContext, kalshi: KalshiResource) -> dg.Output[pl.DataFrame]:
+    """The climate day's bracket ladder: strikes, whole-degree YES range, status and settled result."""
+    city_key, day = city_and_date(context.partition_key)
+    cfg = city(city_key)
+    event = event_ticker(cfg.series, day)
+    with kalshi.client() as client:
+        raw_markets, tiers = client.get_event_markets(event, series_ticker=cfg.series)
+    frame = markets_frame(raw_markets, city=city_key, climate_date=day, source=f"markets of {event}", tiers=tiers)
+    if frame.is_empty():
+        context.log.warning(f"Kalshi lists no markets for {event}")
+    ladder = frame.sort("lo_f", nulls_last=False).select("ticker", "lo_f", "hi_f", "status", "result", "tier")
+    return dg.Output(frame, metadata={"event_ticker": event, "ladder": dg.MetadataValue.md(_markdown(ladder))})
+
+
+@dg.asset(
+    key=["kalshi", "candles_1m"],
+    group_name="kalshi",
+    kinds=KINDS,
+    owners=OWNERS,
+    partitions_def=city_date_partitions,
+    pool=WAREHOUSE_POOL,
+    ins={"markets": dg.AssetIn(key=["kalshi", "markets"])},
+)
+def candles_1m(context: dg.AssetExecutionContext, kalshi: KalshiResource, markets: pl.DataFrame) -> pl.DataFrame:
+    """Dense 1-minute YES bid/ask grid per market over the climate day; quiet minutes carried forward."""
+    city_key, day = city_and_date(context.partition_key)
+    cfg = city(city_key)
+    window = climate_day_window(day, cfg.std_utc_offset_hours)
+    candles = {}
+    with kalshi.client() as client:
+        for i, market in enumerate(markets.iter_rows(named=True), start=1):
+            # From the market's open so that the book at the first minute of the day is known.
+            start = market["open_time"] or window[0]
+            candles[market["ticker"]] = client.get_candlesticks(
+                cfg.series, market["ticker"], int(start.timestamp()), int(window[1].timestamp()),
+                historical=market["tier"] == "historical",
+            )  # fmt: skip
+            context.log.info(f"[{i}/{markets.height}] {market['ticker']}: {len(candles[market['ticker']])} candles")
+    return candles_1m_frame(
+        candles, city=city_key, climate_date=day, window=window, source=f"candlesticks of {cfg.series}"
+    )
+
+
+@dg.asset(
+    key=["kalshi", "trades"],
+    group_name="kalshi",
+    kinds=KINDS,
+    owners=OWNERS,
+    partitions_def=city_date_partitions,
+    pool=WAREHOUSE_POOL,
+    ins={"markets": dg.AssetIn(key=["kalshi", "markets"])},
+)
+def trades(context: dg.AssetExecutionContext, kalshi: KalshiResource, markets: pl.DataFrame) -> pl.DataFrame:
+    """Every trade in the climate day's markets, one row per trade."""
+    city_key, day = city_and_date(context.partition_key)
+    window = climate_day_window(day, city(city_key).std_utc_offset_hours)
+    raw = []
+    with kalshi.client() as client:
+        for ticker in markets["ticker"]:
+            raw.extend(client.get_trades(ticker, int(window[0].timestamp()), int(window[1].timestamp()) - 1))
+    return trades_frame(raw, city=city_key, climate_date=day, window=window, source="GET /markets/trades")
+
+
+def _markdown(frame: pl.DataFrame) -> str:
+    header = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * frame.width
+    rows = ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in frame.iter_rows()]
+    return "\n".join([header, *rows])

@@ -1,0 +1,95 @@
+"""Raw weather assets: station-locked 5-minute observations and the official settlement high."""
+
+
+from datetime import timedelta
+
+import dagster as dg
+import polars as pl
+
+from kalshi_wx.config import city
+from kalshi_wx.core.climate_day import climate_day_window
+from kalshi_wx.core.climate_report import select_settlement_report
+from kalshi_wx.core.settlement import settlement_frame
+from kalshi_wx.core.weather_payloads import vc_minutes_frame
+from kalshi_wx.defs.partitions import city_and_date, city_date_partitions
+from kalshi_wx.defs.resources import WAREHOUSE_POOL, NwsResource, VisualCrossingResource, storage_kind
+
+OWNERS = ["team:data-platform"]
+
+
+@dg.asset(
+    key=["weather", "vc_minutes"],
+    group_name="weather",
+    kinds={"visualcrossing", "polars", storage_kind()},
+    owners=OWNERS,
+    partitions_def=city_date_partitions,
+    pool=WAREHOUSE_POOL,
+)
+def vc_minutes(context: dg.AssetExecutionContext, weather: VisualCrossingResource) -> dg.Output[pl.DataFrame]:
+    """5-minute observations at the settlement station, each row audited for the station it came from."""
+    city_key, day = city_and_date(context.partition_key)
+    cfg = city(city_key)
+    window = climate_day_window(day, cfg.std_utc_offset_hours)
+    # The climate day straddles two UTC days; the client asks Visual Crossing for both (timezone=Z).
+    with weather.client() as client:
+        result = client.get_observations(cfg.station, window[0].date(), (window[1] - timedelta(seconds=1)).date())
+    frame = vc_minutes_frame(
+        result.document, city=city_key, climate_date=day, station=cfg.station, window=window, source=result.url
+    )
+    off_station = frame.filter(~pl.col("station_ok")).height
+    if off_station:
+        context.log.warning(f"{off_station} of {frame.height} rows did not come from {cfg.station} alone")
+    return dg.Output(
+        frame,
+        metadata={
+            "station": cfg.station,
+            "query_cost": result.query_cost,
+            "rows_from_other_stations": off_station,
+            "max_temp_f": frame["temp_f"].max() if frame.height else None,
+        },
+    )
+
+
+@dg.asset(
+    key=["weather", "settlement"],
+    group_name="weather",
+    kinds={"nws", "polars", storage_kind()},
+    owners=OWNERS,
+    partitions_def=city_date_partitions,
+    pool=WAREHOUSE_POOL,
+    ins={"markets": dg.AssetIn(key=["kalshi", "markets"])},
+)
+def settlement(context: dg.AssetExecutionContext, nws: NwsResource, markets: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    """Official NWS CLI high and low of the climate day, cross-checked against Kalshi's settled result."""
+    city_key, day = city_and_date(context.partition_key)
+    cfg = city(city_key)
+    with nws.client() as client:
+        products = client.fetch_cli_products(cfg, day)
+    chosen = select_settlement_report([s for p in products for s in p.summaries], day)
+    product = next((p for p in products if chosen is not None and chosen in p.summaries), None)
+    frame = settlement_frame(
+        city=city_key,
+        climate_date=day,
+        station=cfg.station,
+        summary=chosen,
+        raw_text=product.raw.text if product else "",
+        markets=markets,
+    )
+    if frame.is_empty():
+        context.log.warning(f"no CLI report with an observed maximum for {cfg.station} on {day} yet")
+        return dg.Output(frame, metadata={"max_f": None, "report_type": None})
+    row = frame.row(0, named=True)
+    if row["agrees_with_kalshi"] is False:
+        context.log.warning(
+            f"CLI max {row['max_f']} for {day} disagrees with Kalshi: YES {row['kalshi_yes_ticker']}, "
+            f"expiration_value {row['kalshi_expiration_value']}"
+        )
+    return dg.Output(
+        frame,
+        metadata={
+            "max_f": row["max_f"],
+            "min_f": row["min_f"],
+            "report_type": row["report_type"],
+            "agrees_with_kalshi": row["agrees_with_kalshi"],
+        },
+    )

@@ -1,0 +1,41 @@
+"""Partitions: city (static, from config/cities.yaml) x date (the climate day)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dagster as dg
+
+from kalshi_wx.config import cities
+
+# Kalshi's KX* weather series and our settlement sources are dense from here on.
+FIRST_CLIMATE_DAY = "2025-01-01"
+
+city_partitions = dg.StaticPartitionsDefinition(list(cities()))
+climate_day_partitions = dg.DailyPartitionsDefinition(start_date=FIRST_CLIMATE_DAY)
+city_date_partitions = dg.MultiPartitionsDefinition({"city": city_partitions, "date": climate_day_partitions})
+
+
+def city_and_date(partition_key: str | dg.MultiPartitionKey) -> tuple[str, date]:
+    """``(city, climate_date)`` from a MultiPartitionKey or its ``"nyc|2026-06-01"`` string form.
+
+    Runs launched by tag receive a plain ``str`` key, so parse through the partitions definition.
+    """
+    if not isinstance(partition_key, dg.MultiPartitionKey):
+        try:
+            partition_key = city_date_partitions.get_partition_key_from_str(partition_key)
+        except Exception as exc:  # dagster raises several types for a malformed key
+            raise ValueError(
+                f"partition key {partition_key!r} is not 'city|YYYY-MM-DD' (cities: {', '.join(cities())})"
+            ) from exc
+    dims = partition_key.keys_by_dimension
+    if dims["city"] not in cities():
+        raise ValueError(f"partition key {str(partition_key)!r}: unknown city {dims['city']!r}")
+    try:
+        return dims["city"], date.fromisoformat(dims["date"])
+    except ValueError:
+        raise ValueError(f"partition key {str(partition_key)!r} is not 'city|YYYY-MM-DD'") from None
+
+
+def city_date_key(city: str, climate_date: date) -> dg.MultiPartitionKey:
+    return dg.MultiPartitionKey({"city": city, "date": climate_date.isoformat()})

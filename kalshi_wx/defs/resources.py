@@ -1,0 +1,87 @@
+"""Resources, chosen per environment in one place.
+
+Sources: the offline simulator unless keys are set (``KALSHI_API_KEY_ID`` or
+``VISUAL_CROSSING_API_KEY``), or ``KALSHI_WX_SOURCES=sim|live`` says otherwise. The simulator
+serves the real wire formats over loopback HTTP, so the same clients run in both modes.
+Warehouse: DuckDB under ``$KALSHI_WX_HOME`` unless ``KALSHI_WX_WAREHOUSE_URL`` is set.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+import dagster as dg
+
+from kalshi_wx.core.errors import ConfigError
+from kalshi_wx.sources.kalshi.client import KalshiClient
+from kalshi_wx.sources.nws import NwsClient
+from kalshi_wx.sources.sim.server import shared_sim_server
+from kalshi_wx.sources.visual_crossing import VisualCrossingClient
+from kalshi_wx.warehouse.io_manager import WarehouseIOManager
+from kalshi_wx.warehouse.resource import Warehouse, default_warehouse_url
+
+SourceMode = Literal["sim", "live"]
+_KEY_VARS = ("KALSHI_API_KEY_ID", "VISUAL_CROSSING_API_KEY")
+
+
+def source_mode() -> SourceMode:
+    explicit = os.environ.get("KALSHI_WX_SOURCES", "").strip().lower()
+    if explicit in ("sim", "live"):
+        return explicit  # type: ignore[return-value]
+    if explicit:
+        raise ConfigError(f"KALSHI_WX_SOURCES={explicit!r}: expected 'sim' or 'live'")
+    return "live" if any(os.environ.get(v) for v in _KEY_VARS) else "sim"
+
+
+def storage_kind() -> str:
+    return "postgres" if default_warehouse_url().startswith("postgres") else "duckdb"
+
+
+# DuckDB allows one writer process: every asset that writes the warehouse takes this pool (limit 1).
+WAREHOUSE_POOL = "duckdb" if storage_kind() == "duckdb" else None
+
+
+class KalshiResource(dg.ConfigurableResource):
+    """Kalshi REST API: the exchange itself in live mode, the loopback simulator in sim mode."""
+
+    mode: str = "sim"
+
+    def client(self) -> KalshiClient:
+        if self.mode == "sim":
+            return KalshiClient(base_url=shared_sim_server().kalshi_base_url)
+        return KalshiClient.from_env()
+
+
+class VisualCrossingResource(dg.ConfigurableResource):
+    """Visual Crossing Timeline API (station-locked 5-minute observations)."""
+
+    mode: str = "sim"
+
+    def client(self) -> VisualCrossingClient:
+        if self.mode == "sim":
+            return VisualCrossingClient(base_url=shared_sim_server().vc_base_url, api_key="sim")
+        return VisualCrossingClient.from_env()
+
+
+class NwsResource(dg.ConfigurableResource):
+    """NWS products API (Daily Climate Reports, the settlement source)."""
+
+    mode: str = "sim"
+
+    def client(self) -> NwsClient:
+        if self.mode == "sim":
+            return NwsClient(base_url=shared_sim_server().nws_base_url)
+        return NwsClient()
+
+
+def build_resources(mode: SourceMode | None = None, warehouse_url: str | None = None) -> dict[str, object]:
+    mode = mode or source_mode()
+    warehouse = Warehouse(url=warehouse_url or default_warehouse_url())
+    return {
+        "warehouse": warehouse,
+        "io_manager": WarehouseIOManager(warehouse=warehouse),
+        "kalshi": KalshiResource(mode=mode),
+        "weather": VisualCrossingResource(mode=mode),
+        "nws": NwsResource(mode=mode),
+    }

@@ -1,0 +1,113 @@
+"""What every part of the simulator shares: the clock, seeding and wire formatting.
+
+Everything the simulator serves is a pure function of ``SimConfig`` and the request, so two
+processes (or two servers in one process) given the same config serve byte-identical payloads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import numpy as np
+
+_DEFAULT_NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
+_DEFAULT_CUTOFF = datetime(2026, 6, 2, 12, 0, tzinfo=UTC)
+# Markets exist from this many climate days before the clock's date; weather exists for any
+# date up to the clock. Bounded so that an unfiltered /markets scan stays cheap.
+DEFAULT_MARKET_HISTORY_DAYS = 16
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """The simulator's world: a seed and a fixed clock (never the wall clock, so runs reproduce).
+
+    ``now`` is the simulated present: nothing stamped after it is served. ``historical_cutoff``
+    is both ``market_settled_ts`` and ``trades_created_ts`` of ``GET /historical/cutoff``.
+    ``first_market_date`` is the first climate day with a listed event (default: 16 days
+    before ``now``).
+    """
+
+    seed: int = 7
+    now: datetime = _DEFAULT_NOW
+    historical_cutoff: datetime = _DEFAULT_CUTOFF
+    first_market_date: date | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        for name in ("now", "historical_cutoff"):
+            value = getattr(self, name)
+            if not isinstance(value, datetime) or value.tzinfo is None:
+                raise ValueError(f"SimConfig.{name} must be a timezone-aware datetime, got {value!r}")
+            object.__setattr__(self, name, value.astimezone(UTC))
+        if self.historical_cutoff > self.now:
+            raise ValueError(
+                f"SimConfig.historical_cutoff {self.historical_cutoff} is after SimConfig.now {self.now}"
+            )
+
+    @property
+    def market_start_date(self) -> date:
+        if self.first_market_date is not None:
+            return self.first_market_date
+        return (self.now - timedelta(days=DEFAULT_MARKET_HISTORY_DAYS)).date()
+
+    @property
+    def now_ts(self) -> int:
+        return int(self.now.timestamp())
+
+
+def stable_rng(*parts: object) -> np.random.Generator:
+    """A Generator seeded from a stable digest of ``parts``.
+
+    Python's ``hash()`` is salted per process, so it would make two processes disagree.
+    """
+    digest = hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=16).digest()
+    return np.random.default_rng(np.random.SeedSequence(int.from_bytes(digest, "big")))
+
+
+_Q4 = Decimal("0.0001")
+_Q2 = Decimal("0.01")
+# Every price the exchange quotes is a whole cent (linear_cent), so the 101 strings are built once.
+_CENT_DOLLARS = tuple(str((Decimal(c) / 100).quantize(_Q4)) for c in range(101))
+
+
+def cents_to_dollars(cents: int) -> str:
+    """Whole cents as a Kalshi ``*_dollars`` string: 56 -> ``"0.5600"``."""
+    return _CENT_DOLLARS[cents]
+
+
+def decimal_dollars(value: Decimal) -> str:
+    return str(value.quantize(_Q4))
+
+
+def centi_to_count(centi: int) -> str:
+    """Hundredths of a contract as a Kalshi ``*_fp`` count: 1000 -> ``"10.00"``."""
+    return str((Decimal(int(centi)) / 100).quantize(_Q2))
+
+
+def iso_z(ts: datetime | float | int) -> str:
+    """``2026-06-01T14:00:00Z``, with microseconds only when there are any (as Kalshi writes it)."""
+    moment = ts if isinstance(ts, datetime) else datetime.fromtimestamp(ts, UTC)
+    moment = moment.astimezone(UTC)
+    if moment.microsecond:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def epoch_us_to_iso(epoch_us: int) -> str:
+    return iso_z(datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(epoch_us)))
+
+
+def norm_cdf(x: np.ndarray) -> np.ndarray:
+    """Standard normal CDF, vectorised (Abramowitz-Stegun 7.1.26; |error| < 1.5e-7).
+
+    The market maker needs thousands of these per city-day; numpy has no erf and scipy is not a
+    declared dependency.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    z = np.abs(x) / np.sqrt(2.0)
+    t = 1.0 / (1.0 + 0.3275911 * z)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    erf = 1.0 - poly * np.exp(-z * z)
+    return 0.5 * (1.0 + np.sign(x) * erf)

@@ -1,0 +1,45 @@
+"""The ``Warehouse`` Dagster resource: where tables live, chosen by one environment variable."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from functools import cached_property
+
+import dagster as dg
+import polars as pl
+
+from kalshi_wx.config import kalshi_wx_home
+from kalshi_wx.warehouse.backends import WarehouseBackend, backend_from_url
+from kalshi_wx.warehouse.schemas import TableSchema
+
+
+def default_warehouse_url() -> str:
+    """``KALSHI_WX_WAREHOUSE_URL`` if set, else the DuckDB file ``$KALSHI_WX_HOME/warehouse.duckdb``."""
+    return os.environ.get("KALSHI_WX_WAREHOUSE_URL") or f"duckdb://{kalshi_wx_home() / 'warehouse.duckdb'}"
+
+
+class Warehouse(dg.ConfigurableResource):
+    """Tables of the platform in DuckDB (default) or PostgreSQL; partition writes are idempotent."""
+
+    url: str
+
+    @classmethod
+    def from_env(cls) -> Warehouse:
+        return cls(url=default_warehouse_url())
+
+    @cached_property
+    def backend(self) -> WarehouseBackend:
+        return backend_from_url(self.url)
+
+    @property
+    def kind(self) -> str:
+        return self.backend.kind
+
+    def write_partition(
+        self, table: TableSchema, frame: pl.DataFrame, city: str | None = None, climate_date: date | None = None
+    ) -> int:
+        return self.backend.write_partition(table, frame, city, climate_date)
+
+    def read(self, table: TableSchema, city=None, climate_date=None, dates=None) -> pl.DataFrame:
+        return self.backend.read(table, city, climate_date, dates)

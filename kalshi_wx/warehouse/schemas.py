@@ -1,0 +1,168 @@
+"""Table schemas of the warehouse: one declaration serves DuckDB, PostgreSQL and validation.
+
+Asset key ``[group, name]`` is table ``group.name``. Prices are exact decimals (Kalshi's fixed-point
+strings); timestamps are UTC microseconds; ``climate_date`` is the local-standard-time day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+UTC_TS = pl.Datetime("us", "UTC")
+PRICE = pl.Decimal(12, 6)  # Kalshi emits up to 6 decimals
+COUNT = pl.Decimal(18, 2)  # contracts trade in 0.01 units
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    name: str  # "group.table"
+    columns: dict[str, pl.DataType]
+    key: tuple[str, ...]  # unique within a partition
+    partitioned: bool = True
+
+    @property
+    def group(self) -> str:
+        return self.name.split(".")[0]
+
+    @property
+    def table(self) -> str:
+        return self.name.split(".")[1]
+
+    @property
+    def polars_schema(self) -> pl.Schema:
+        return pl.Schema(self.columns)
+
+    def conform(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Select and cast ``frame`` to this schema, naming the columns that are missing or extra."""
+        missing = [c for c in self.columns if c not in frame.columns]
+        extra = [c for c in frame.columns if c not in self.columns]
+        if missing or extra:
+            raise ValueError(
+                f"frame for {self.name} does not match its schema: missing {missing or 'none'}, "
+                f"unexpected {extra or 'none'}"
+            )
+        try:
+            return frame.select([pl.col(c).cast(t, strict=True) for c, t in self.columns.items()])
+        except pl.exceptions.PolarsError as exc:
+            raise ValueError(f"frame for {self.name} has a column of the wrong type: {exc}") from exc
+
+
+PARTITION_COLUMNS = {"city": pl.Utf8, "climate_date": pl.Date}
+
+
+def _partitioned(name: str, key: tuple[str, ...], **columns: pl.DataType) -> TableSchema:
+    return TableSchema(name, {**PARTITION_COLUMNS, **columns}, key)
+
+
+SERIES = TableSchema(
+    "kalshi.series",
+    {
+        "series_ticker": pl.Utf8,
+        "title": pl.Utf8,
+        "frequency": pl.Utf8,
+        "fee_type": pl.Utf8,
+        "fee_multiplier": PRICE,
+        "settlement_source_urls": pl.Utf8,  # JSON list
+        "fetched_at": UTC_TS,
+        "raw_json": pl.Utf8,
+    },
+    key=("series_ticker",),
+    partitioned=False,
+)
+
+MARKETS = _partitioned(
+    "kalshi.markets",
+    ("ticker",),
+    event_ticker=pl.Utf8,
+    ticker=pl.Utf8,
+    title=pl.Utf8,
+    strike_type=pl.Utf8,
+    floor_strike=pl.Float64,
+    cap_strike=pl.Float64,
+    lo_f=pl.Int32,  # lowest whole degree that settles YES (null = open below)
+    hi_f=pl.Int32,  # highest whole degree that settles YES (null = open above)
+    status=pl.Utf8,
+    result=pl.Utf8,
+    expiration_value=pl.Utf8,
+    settlement_value=PRICE,
+    open_time=UTC_TS,
+    close_time=UTC_TS,
+    settlement_ts=UTC_TS,
+    last_price=PRICE,
+    volume=COUNT,
+    open_interest=COUNT,
+    price_level_structure=pl.Utf8,
+    tier=pl.Utf8,  # "live" or "historical": which Kalshi endpoint served it
+    raw_json=pl.Utf8,
+)
+
+CANDLES_1M = _partitioned(
+    "kalshi.candles_1m",
+    ("ticker", "ts"),
+    ticker=pl.Utf8,
+    ts=UTC_TS,  # minute start
+    yes_bid=PRICE,  # null when the bid side is empty
+    yes_ask=PRICE,  # null when the ask side is empty
+    has_quote=pl.Boolean,
+    trade_price=PRICE,  # last trade in the minute, null when none
+    volume=COUNT,
+    open_interest=COUNT,
+    is_filled=pl.Boolean,  # no candle this minute: carried forward from the last one
+    raw_json=pl.Utf8,  # the candle as served, null on filled minutes
+)
+
+TRADES = _partitioned(
+    "kalshi.trades",
+    ("trade_id",),
+    trade_id=pl.Utf8,
+    ticker=pl.Utf8,
+    ts=UTC_TS,
+    yes_price=PRICE,
+    no_price=PRICE,
+    count=COUNT,
+    taker_outcome_side=pl.Utf8,
+    taker_book_side=pl.Utf8,
+    is_block_trade=pl.Boolean,
+    raw_json=pl.Utf8,
+)
+
+VC_MINUTES = _partitioned(
+    "weather.vc_minutes",
+    ("ts",),
+    station=pl.Utf8,
+    ts=UTC_TS,
+    temp_f=pl.Float64,
+    dew_f=pl.Float64,
+    humidity=pl.Float64,
+    wind_mph=pl.Float64,
+    stations=pl.Utf8,  # comma-joined stations Visual Crossing says it used
+    source=pl.Utf8,
+    station_ok=pl.Boolean,  # the row came from the settlement station alone
+    raw_json=pl.Utf8,
+)
+
+SETTLEMENT = _partitioned(
+    "weather.settlement",
+    ("city", "climate_date"),
+    station=pl.Utf8,
+    max_f=pl.Int32,
+    min_f=pl.Int32,
+    report_type=pl.Utf8,  # final | correction | preliminary
+    product_id=pl.Utf8,
+    issued_at=UTC_TS,
+    kalshi_expiration_value=pl.Int32,
+    kalshi_yes_ticker=pl.Utf8,
+    agrees_with_kalshi=pl.Boolean,  # null when Kalshi has not settled yet
+    raw_text=pl.Utf8,
+)
+
+TABLES: dict[str, TableSchema] = {t.name: t for t in (SERIES, MARKETS, CANDLES_1M, TRADES, VC_MINUTES, SETTLEMENT)}
+
+
+def table_for(group: str, name: str) -> TableSchema:
+    try:
+        return TABLES[f"{group}.{name}"]
+    except KeyError:
+        raise KeyError(f"no warehouse table declared for asset {group}/{name}; known: {sorted(TABLES)}") from None

@@ -1,0 +1,58 @@
+"""Shared fixtures: real data paths, a throwaway PostgreSQL database per session."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+REAL_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
+if not REAL_DATA.exists():  # a clone elsewhere can point at the data explicitly
+    REAL_DATA = Path(os.environ.get("KALSHI_WX_REAL_DATA", REAL_DATA))
+
+PG_URL = os.environ.get("KALSHI_WX_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    if not REAL_DATA.exists():
+        pytest.fail(f"real test data not found at {REAL_DATA}; set KALSHI_WX_REAL_DATA")
+    return REAL_DATA
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A fresh database on the CI PostgreSQL server, dropped after the session.
+
+    Skips only outside CI: in CI (CI=true) an unreachable server is a failure, never a skip.
+    """
+    import psycopg2
+
+    try:
+        admin = psycopg2.connect(PG_URL, connect_timeout=5)
+    except psycopg2.OperationalError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL at {PG_URL} is required in CI: {exc}")
+        pytest.skip(f"PostgreSQL at {PG_URL} not reachable: {exc}")
+    admin.autocommit = True
+    name = f"kalshi_wx_test_{uuid.uuid4().hex[:10]}"
+    with admin.cursor() as cur:
+        cur.execute(f"CREATE DATABASE {name}")
+    parts = urlsplit(PG_URL)
+    yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
+    with admin.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.close()
+
+
+@pytest.fixture
+def kalshi_wx_home(tmp_path, monkeypatch) -> Path:
+    """An empty KALSHI_WX_HOME so nothing touches ./data."""
+    home = tmp_path / "kalshi_wx_home"
+    home.mkdir()
+    monkeypatch.setenv("KALSHI_WX_HOME", str(home))
+    monkeypatch.delenv("KALSHI_WX_WAREHOUSE_URL", raising=False)
+    return home

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, date, datetime
+
+import polars as pl
+import pytest
+
+from kalshi_wx.core.climate_report import ClimateSummary
+from kalshi_wx.core.kalshi_frames import markets_frame
+from kalshi_wx.core.settlement import agrees_with_kalshi, kalshi_verdict, settlement_frame
+
+DAY = date(2026, 6, 1)
+ISSUED = datetime(2026, 6, 2, 6, 21, tzinfo=UTC)
+REAL_MARKETS = "kalshi/ericzzhang27_Kalshi-Weather-Trading/market_discovery_raw_KXHIGHNY_26JUN01-02.json"
+
+
+@pytest.fixture
+def unsettled(real_data) -> pl.DataFrame:
+    raw = [m for m in json.loads((real_data / REAL_MARKETS).read_text()) if m["event_ticker"] == "KXHIGHNY-26JUN01"]
+    return markets_frame(raw, city="nyc", climate_date=DAY, source="fixture", tiers={})
+
+
+def settled_as(markets: pl.DataFrame, yes_ticker: str, value: str) -> pl.DataFrame:
+    """The real ladder as Kalshi reports it after settling (the fixture predates settlement)."""
+    return markets.with_columns(
+        result=pl.when(pl.col("ticker") == yes_ticker).then(pl.lit("yes")).otherwise(pl.lit("no")),
+        expiration_value=pl.lit(value),
+    )
+
+
+def summary(max_f: int | None) -> ClimateSummary:
+    return ClimateSummary(
+        station="CENTRAL PARK NY", issuedby="NYC", climate_date=DAY, max_f=max_f, max_time="3:10 PM",
+        min_f=60, min_time="5:00 AM", report_type="final", issued_text="121 AM EST TUE JUN 2 2026",
+        issued_at=ISSUED, source="fixture", product_id="p-1",
+    )  # fmt: skip
+
+
+def test_cli_high_71_agrees_with_kalshi_settling_b70_5(unsettled):
+    markets = settled_as(unsettled, "KXHIGHNY-26JUN01-B70.5", "71.00")
+    assert kalshi_verdict(markets) == ("KXHIGHNY-26JUN01-B70.5", 71)
+    assert agrees_with_kalshi(71, markets) is True
+    assert agrees_with_kalshi(72, markets) is False  # another bracket
+    assert agrees_with_kalshi(70, markets) is False  # same bracket, but Kalshi's value says 71
+
+
+def test_unsettled_event_has_no_verdict(unsettled):
+    assert kalshi_verdict(unsettled) == (None, None)
+    assert agrees_with_kalshi(71, unsettled) is None
+
+
+def test_settlement_row_and_missing_max(unsettled):
+    markets = settled_as(unsettled, "KXHIGHNY-26JUN01-B70.5", "71")
+    frame = settlement_frame(
+        city="nyc", climate_date=DAY, station="KNYC", summary=summary(71),
+        raw_text="CDUS41 KOKX ...", markets=markets,
+    )  # fmt: skip
+    row = frame.row(0, named=True)
+    assert (row["max_f"], row["product_id"], row["agrees_with_kalshi"]) == (71, "p-1", True)
+    assert row["issued_at"] == ISSUED
+    for missing in (None, summary(None), replace(summary(71), max_f=None)):
+        empty = settlement_frame(
+            city="nyc", climate_date=DAY, station="KNYC", summary=missing, raw_text="",
+            markets=markets,
+        )  # fmt: skip
+        assert empty.is_empty() and empty.columns == frame.columns

@@ -1,0 +1,161 @@
+"""The simulated exchange: ladders, settlement, the market maker and takers, straight from the data."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from kalshi_wx.config import cities
+from kalshi_wx.core.brackets import bracket_from_strikes, validate_ladder
+from kalshi_wx.sources.sim import SimConfig, build_ladder, simulate_city_day
+from kalshi_wx.sources.sim.exchange import NO_ASK, NO_BID, find_market, iter_city_days, served_dates
+
+CONFIG = SimConfig()
+DAY = date(2026, 6, 1)
+
+
+def _days(n: int, first: date = date(2026, 5, 1), step: int = 1):
+    for city in cities():
+        for i in range(n):
+            yield simulate_city_day(CONFIG, city, first + timedelta(days=i * step))
+
+
+def test_ladder_matches_the_documented_example():
+    ladder = build_ladder("KXHIGHNY", DAY, 73.4)
+    assert [m.ticker for m in ladder] == [
+        "KXHIGHNY-26JUN01-T70",
+        "KXHIGHNY-26JUN01-B70.5",
+        "KXHIGHNY-26JUN01-B72.5",
+        "KXHIGHNY-26JUN01-B74.5",
+        "KXHIGHNY-26JUN01-B76.5",
+        "KXHIGHNY-26JUN01-T77",
+    ]
+    assert (ladder[0].strike_type, ladder[0].cap_strike, ladder[0].bracket.label) == (
+        "less",
+        70,
+        "69° or below",
+    )
+    assert (ladder[-1].strike_type, ladder[-1].floor_strike, ladder[-1].bracket.label) == (
+        "greater",
+        77,
+        "78° or above",
+    )
+    assert [(m.floor_strike, m.cap_strike) for m in ladder[1:-1]] == [(70, 71), (72, 73), (74, 75), (76, 77)]
+
+
+def test_ladders_are_valid_for_every_city_over_thirty_days():
+    for day in _days(30):
+        brackets = [
+            bracket_from_strikes(m.ticker, m.strike_type, m.floor_strike, m.cap_strike) for m in day.markets
+        ]
+        validate_ladder(brackets, event=day.event_ticker)
+        # Centred on the forecast: the middle edge is the half degree nearest it.
+        middle_edge = day.markets[2].cap_strike + 0.5
+        assert abs(middle_edge - day.weather.forecast_high) <= 0.5
+
+
+def test_settlement_follows_the_cli_max_with_exactly_one_winner():
+    for day in _days(30):
+        winners = [i for i, m in enumerate(day.markets) if m.bracket.wins(day.cli_max_f)]
+        assert winners == [day.winner]
+
+
+def test_quotes_are_on_the_cent_grid_inside_the_unit_interval_with_bid_below_ask():
+    for day in _days(10, step=9):
+        assert np.all((day.belief >= 0) & (day.belief <= 1))
+        assert np.all((day.bid >= 0) & (day.bid <= 99) & (day.ask >= 1) & (day.ask <= 100))
+        assert np.all(day.bid < day.ask)
+        quoted = day.bid != NO_BID
+        assert np.all(day.bid_size[quoted] > 0) and np.all(day.bid_size[~quoted] == 0)
+        # Trading stops at close_time, the start of the last minute.
+        np.testing.assert_array_equal(day.bid[:, -1], day.bid[:, -2])
+        assert not np.any(day.volume[:, -1])
+
+
+def test_the_book_is_empty_before_the_maker_starts_and_one_sided_on_far_tails():
+    day = simulate_city_day(CONFIG, "nyc", DAY)
+    start = day.mm_start_minute
+    assert np.all(day.bid[:, :start] == NO_BID) and np.all(day.ask[:, :start] == NO_ASK)
+    assert np.all((day.bid[:, start] != NO_BID) | (day.ask[:, start] != NO_ASK))
+    one_sided = sum(int(np.any((d.bid == NO_BID) & (d.ask < NO_ASK))) for d in _days(5))
+    assert one_sided > 20  # most events have a tail quoted only on the ask ("0.0000" bid)
+
+
+def test_trades_hit_the_touch_in_time_order():
+    day = simulate_city_day(CONFIG, "chi", DAY)
+    assert day.trade_us.size > 20
+    assert np.all(np.diff(day.trade_us) >= 0)
+    minute = (day.trade_us // 1_000_000 - day.start_ts) // 60
+    offset = day.trade_us % 60_000_000
+    for j in range(day.trade_us.size):
+        m, k = int(day.trade_market[j]), int(minute[j])
+        assert k > day.mm_start_minute
+        quote = k if offset[j] >= day.quote_us[k] else k - 1
+        bid, ask = day.bid[m, quote], day.ask[m, quote]
+        expected = ask if day.trade_taker_yes[j] else bid
+        assert day.trade_price[j] == expected and 1 <= expected <= 99
+    assert np.all(day.trade_count >= 100)
+    assert np.all(day.open_interest >= 0)
+    assert day.volume.sum() == day.trade_count.sum()
+
+
+def test_candle_minutes_are_sparse():
+    day = simulate_city_day(CONFIG, "phl", DAY)
+    changed = (np.diff(day.bid, axis=1) != 0) | (np.diff(day.ask, axis=1) != 0) | (day.volume[:, 1:] > 0)
+    per_market = changed.sum(axis=1)
+    assert np.all(per_market < 1000) and np.all(per_market > 5)
+
+
+def test_the_market_maker_is_informative():
+    """Over 280 city-days the winning bracket's mid is much higher at 16:00 LST than at 06:00 LST.
+
+    Observed (seed 7): about 0.23 at 06:00 and 0.68 at 16:00, with a per-day sd of the change
+    near 0.26, so the standard error of the mean change is ~0.016; requiring 0.25 leaves > 10 se.
+    """
+    at_six, at_four = [], []
+    for day in _days(40, first=date(2026, 4, 1), step=3):
+        mid = (day.bid[day.winner].astype(float) + day.ask[day.winner]) / 200.0
+        at_six.append(mid[6 * 60])
+        at_four.append(mid[16 * 60])
+    assert np.mean(at_four) - np.mean(at_six) > 0.25
+    assert np.mean(at_four) > 0.5
+
+
+def test_one_city_day_generates_fast():
+    fresh = SimConfig(seed=424242)
+    timings = []
+    for i in range(5):
+        t0 = time.perf_counter()
+        simulate_city_day(fresh, "nyc", DAY + timedelta(days=i))
+        timings.append(time.perf_counter() - t0)
+    assert np.median(timings) < 0.3
+
+
+def test_days_and_times_around_the_clock():
+    config = SimConfig(now=datetime(2026, 6, 10, 12, tzinfo=UTC))
+    nyc = cities()["nyc"]
+    dates = served_dates(config, nyc)
+    assert dates[0] == date(2026, 6, 10) and dates[-1] == config.market_start_date
+    day = simulate_city_day(config, "nyc", date(2026, 6, 2))
+    assert day.close_time == datetime(2026, 6, 3, 4, 59, tzinfo=UTC)  # 11:59 PM EST
+    assert day.open_time == datetime(2026, 6, 1, 14, tzinfo=UTC)
+    assert datetime(2026, 6, 3, 11, tzinfo=UTC) < day.settlement_ts < datetime(2026, 6, 3, 11, 10, tzinfo=UTC)
+    assert day.status(config.now) == "finalized" and not day.is_historical(config)
+    assert simulate_city_day(config, "nyc", date(2026, 6, 1)).is_historical(config)
+    assert simulate_city_day(config, "nyc", date(2026, 6, 10)).status(config.now) == "active"
+    lax = simulate_city_day(config, "lax", date(2026, 6, 2))
+    assert lax.close_time == datetime(2026, 6, 3, 7, 59, tzinfo=UTC)
+    listed = list(iter_city_days(config))
+    assert len(listed) == len(cities()) * len(dates)
+    with pytest.raises(LookupError, match="not listed"):
+        find_market(config, "KXHIGHNY-26JUN11-T70")
+
+
+def test_config_rejects_naive_times_and_a_cutoff_after_now():
+    with pytest.raises(ValueError, match="timezone-aware"):
+        SimConfig(now=datetime(2026, 6, 10))
+    with pytest.raises(ValueError, match="after SimConfig.now"):
+        SimConfig(historical_cutoff=datetime(2026, 7, 1, tzinfo=UTC))
