@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from pathlib import Path
@@ -21,6 +22,15 @@ def real_data() -> Path:
     if not REAL_DATA.exists():
         pytest.fail(f"real test data not found at {REAL_DATA}; set KALSHI_WX_REAL_DATA")
     return REAL_DATA
+
+
+REAL_MARKETS_FILE = "kalshi/ericzzhang27_Kalshi-Weather-Trading/market_discovery_raw_KXHIGHNY_26JUN01-02.json"
+
+
+@pytest.fixture
+def real_markets(real_data) -> list[dict]:
+    """The 12 real ``GET /markets`` objects of KXHIGHNY-26JUN01/02 (CLI highs 71 and 76), fresh per test."""
+    return json.loads((real_data / REAL_MARKETS_FILE).read_text())
 
 
 @pytest.fixture(scope="session")

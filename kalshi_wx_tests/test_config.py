@@ -37,7 +37,10 @@ def _write(tmp_path, mutate):
     ("mutate", "message"),
     [
         (lambda c: c[1].pop("station"), r"cities\[1\]: missing field\(s\) station"),
-        (lambda c: c[0].update(std_utc_offset_hours="-6"), r"cities\[0\]\.std_utc_offset_hours: expected int"),
+        (
+            lambda c: c[0].update(std_utc_offset_hours="-6"),
+            r"cities\[0\]\.std_utc_offset_hours: expected int",
+        ),
         (lambda c: c[2].update(timezone="America/Austin"), r"cities\[2\]\.timezone: unknown IANA zone"),
         (lambda c: c[3].update(station="MIA"), r"cities\[3\]\.station: 'MIA' is not a US ICAO"),
         (lambda c: c[4].update(key="nyc"), r"cities\[4\]\.key: duplicate city key 'nyc'"),

@@ -42,9 +42,7 @@ def _strike(value, *, field: str, ticker: str, source: str) -> float:
     return float(value)
 
 
-def bracket_from_strikes(
-    ticker: str, strike_type: str, floor_strike, cap_strike, *, source: str = "market"
-) -> Bracket:
+def bracket_from_strikes(ticker: str, strike_type: str, floor_strike, cap_strike, *, source: str = "market") -> Bracket:
     """The whole-degree YES range of one market (reference/kalshi_api.md s4)."""
     if strike_type in ("greater", "greater_or_equal"):
         floor = _strike(floor_strike, field="floor_strike", ticker=ticker, source=source)
@@ -82,8 +80,7 @@ def validate_ladder(brackets: Iterable[Bracket], *, event: str = "event") -> lis
         if below.hi is None or above.lo is None or above.lo != below.hi + 1:
             raise PayloadError(
                 event,
-                f"brackets {below.ticker} ({below.label}) and {above.ticker} ({above.label}) "
-                "overlap or leave a gap",
+                f"brackets {below.ticker} ({below.label}) and {above.ticker} ({above.label}) overlap or leave a gap",
                 ticker=above.ticker,
             )
     return ladder

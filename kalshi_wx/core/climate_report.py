@@ -333,9 +333,7 @@ def parse_cf6_product(text: str, *, source: str) -> list[ClimateSummary]:
     lines = _lines(text)
     if not any(_CF6_TITLE.search(line) for line in lines):
         body = next((line.strip() for line in lines[3:] if line.strip()), "")
-        raise PayloadError(
-            source, f"no 'LOCAL CLIMATOLOGICAL DATA (WS FORM: F-6)' title; product says {body!r}"
-        )
+        raise PayloadError(source, f"no 'LOCAL CLIMATOLOGICAL DATA (WS FORM: F-6)' title; product says {body!r}")
     wmo_header, _, issuedby = _product_header(lines)
     station, year, month = _cf6_header(lines, source)
     header_index = next((i for i, line in enumerate(lines) if _CF6_COLUMNS.match(line)), None)
@@ -362,9 +360,7 @@ def parse_cf6_product(text: str, *, source: str) -> list[ClimateSummary]:
                 source, f"line {line_no}: day {row['day']} does not exist in {year}-{month:02d}", field="DY"
             ) from None
         if summaries and day <= summaries[-1].climate_date:
-            raise PayloadError(
-                source, f"line {line_no}: day {day.day} is out of order or repeated", field="DY"
-            )
+            raise PayloadError(source, f"line {line_no}: day {day.day} is out of order or repeated", field="DY")
         summaries.append(
             ClimateSummary(
                 station=station,
@@ -387,9 +383,7 @@ def parse_cf6_product(text: str, *, source: str) -> list[ClimateSummary]:
     return summaries
 
 
-def select_settlement_report(
-    summaries: Iterable[ClimateSummary], climate_date: date
-) -> ClimateSummary | None:
+def select_settlement_report(summaries: Iterable[ClimateSummary], climate_date: date) -> ClimateSummary | None:
     """The report a settlement should use for ``climate_date``, or None if no report has a high yet.
 
     Only summaries with an observed maximum count. Final beats correction beats preliminary; within

@@ -17,7 +17,10 @@ ZERO = Decimal(0)
 def _parse_decimal(value: Any, *, source: str, field: str, ticker: str | None) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise PayloadError(
-            source, f"expected a fixed-point string, got {type(value).__name__} {value!r}", field=field, ticker=ticker
+            source,
+            f"expected a fixed-point string, got {type(value).__name__} {value!r}",
+            field=field,
+            ticker=ticker,
         )
     try:
         parsed = Decimal(value.strip() if isinstance(value, str) else value)

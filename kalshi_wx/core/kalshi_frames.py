@@ -209,8 +209,10 @@ def candles_1m_frame(
     )
     in_window = sparse.filter((pl.col("ts") >= start) & (pl.col("ts") < end))
     dense = (
-        pl.concat([seed.with_columns(pl.lit(True).alias("_seed")), grid.with_columns(pl.lit(False).alias("_seed"))],
-                  how="diagonal")
+        pl.concat(
+            [seed.with_columns(pl.lit(True).alias("_seed")), grid.with_columns(pl.lit(False).alias("_seed"))],
+            how="diagonal",
+        )
         .join(in_window, on=["ticker", "ts"], how="left", suffix="_c")
         .with_columns(
             is_filled=pl.col("raw_json_c").is_null() & ~pl.col("_seed"),
@@ -278,8 +280,17 @@ def trades_frame(
     return pl.DataFrame(
         rows,
         schema={
-            "city": pl.Utf8, "climate_date": pl.Date, "trade_id": pl.Utf8, "ticker": pl.Utf8, "ts": UTC_TS,
-            "yes_price": PRICE, "no_price": PRICE, "count": COUNT, "taker_outcome_side": pl.Utf8,
-            "taker_book_side": pl.Utf8, "is_block_trade": pl.Boolean, "raw_json": pl.Utf8,
+            "city": pl.Utf8,
+            "climate_date": pl.Date,
+            "trade_id": pl.Utf8,
+            "ticker": pl.Utf8,
+            "ts": UTC_TS,
+            "yes_price": PRICE,
+            "no_price": PRICE,
+            "count": COUNT,
+            "taker_outcome_side": pl.Utf8,
+            "taker_book_side": pl.Utf8,
+            "is_block_trade": pl.Boolean,
+            "raw_json": pl.Utf8,
         },  # fmt: skip
     )

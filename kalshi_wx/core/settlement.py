@@ -39,7 +39,9 @@ def agrees_with_kalshi(max_f: int, markets: pl.DataFrame) -> bool | None:
     yes_ticker, value = kalshi_verdict(markets)
     if yes_ticker is None:
         return None
-    ours = [r["ticker"] for r in markets.iter_rows(named=True) if Bracket(r["ticker"], r["lo_f"], r["hi_f"]).wins(max_f)]
+    ours = [
+        r["ticker"] for r in markets.iter_rows(named=True) if Bracket(r["ticker"], r["lo_f"], r["hi_f"]).wins(max_f)
+    ]
     return ours == [yes_ticker] and (value is None or value == max_f)
 
 

@@ -54,9 +54,7 @@ def _stations(obj: Mapping, *, source: str, where: str) -> list[str] | None:
     if value is None:
         return None
     if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
-        raise PayloadError(
-            source, f"{where}: expected a list of station ids, got {value!r}", field="stations"
-        )
+        raise PayloadError(source, f"{where}: expected a list of station ids, got {value!r}", field="stations")
     return value
 
 

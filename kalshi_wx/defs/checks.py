@@ -3,7 +3,6 @@
 A check reads only its partition's slice (``partitions_def`` set), never the whole table.
 """
 
-
 import warnings
 from collections.abc import Callable
 
@@ -19,7 +18,9 @@ from kalshi_wx.warehouse.schemas import CANDLES_1M, MARKETS, SETTLEMENT, TRADES,
 
 # Partitioned checks are "preview" in Dagster 1.13, but without them a check loads the whole table
 # and records no partition (shared/reference/dagster_notes.md), so we use them knowingly.
-warnings.filterwarnings("ignore", message="Specifying a partitions_def on an AssetCheckSpec", category=dg.PreviewWarning)
+warnings.filterwarnings(
+    "ignore", message="Specifying a partitions_def on an AssetCheckSpec", category=dg.PreviewWarning
+)
 
 Rule = Callable[[pl.DataFrame, tuple], list[str]]
 
@@ -38,7 +39,10 @@ def _partition_check(table: TableSchema, name: str, description: str, rule: Rule
         problems = rule(frame, window)
         return dg.AssetCheckResult(
             passed=not problems,
-            metadata={"rows_checked": frame.height, "problems": dg.MetadataValue.md("\n".join(problems) or "none")},
+            metadata={
+                "rows_checked": frame.height,
+                "problems": dg.MetadataValue.md("\n".join(problems) or "none"),
+            },
         )
 
     return _check
@@ -72,7 +76,8 @@ raw_table_checks = [
     _prices_in_unit_interval(CANDLES_1M, ["yes_bid", "yes_ask", "trade_price"]),
     _prices_in_unit_interval(TRADES, ["yes_price", "no_price"]),
     _partition_check(
-        MARKETS, "ladder_covers_each_degree_once",
+        MARKETS,
+        "ladder_covers_each_degree_once",
         "The event's brackets cover every whole degree exactly once, so bracket probabilities sum to 1.",
         lambda frame, _: ladder_problems(frame),
     ),  # fmt: skip

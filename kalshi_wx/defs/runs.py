@@ -34,7 +34,8 @@ def partition_keys(cities: Sequence[str], start: date, end: date) -> list[dg.Mul
 
 def run_series(defs: dg.Definitions, instance: dg.DagsterInstance, *, log_level: str = "WARNING") -> bool:
     result = defs.resolve_job_def("kalshi_series").execute_in_process(
-        instance=instance, run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        instance=instance,
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         raise_on_error=False,
     )
     return result.success
@@ -67,9 +68,14 @@ def run_partitions(
         error = None
         if not result.success:
             failures = [e for e in result.all_events if e.is_step_failure]
-            error = "; ".join(
-                f"{e.step_key}: {e.step_failure_data.error.message.strip()}" for e in failures if e.step_failure_data
-            ) or "run failed"
+            error = (
+                "; ".join(
+                    f"{e.step_key}: {e.step_failure_data.error.message.strip()}"
+                    for e in failures
+                    if e.step_failure_data
+                )
+                or "run failed"
+            )
         outcome = PartitionOutcome(str(key), result.success, time.monotonic() - started, failed_checks, error)
         outcomes.append(outcome)
         if on_progress:

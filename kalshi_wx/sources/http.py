@@ -98,9 +98,7 @@ class RetryPolicy:
         return step / 2 + rng.uniform(0, step / 2)
 
 
-def retry_after_seconds(
-    value: str | None, *, now: Callable[[], datetime] = lambda: datetime.now(UTC)
-) -> float | None:
+def retry_after_seconds(value: str | None, *, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> float | None:
     """``Retry-After`` as seconds: delta-seconds or an HTTP date; None when absent or unreadable."""
     if not value:
         return None

@@ -94,7 +94,10 @@ class LoopbackServer:
         self._server.daemon_threads = True
         # A short poll keeps stop() fast; shutdown() waits for the loop to notice.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="loopback-http", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="loopback-http",
+            daemon=True,
         )
 
     @property

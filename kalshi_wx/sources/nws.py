@@ -71,9 +71,7 @@ class CliProduct:
 
 def _require(obj: Any, key: str, kind: type, endpoint: str, path: str) -> Any:
     if not isinstance(obj, dict):
-        raise PayloadError(
-            endpoint, f"expected a JSON object around it, got {obj!r:.80}", field=f"{path}{key}"
-        )
+        raise PayloadError(endpoint, f"expected a JSON object around it, got {obj!r:.80}", field=f"{path}{key}")
     if key not in obj:
         raise PayloadError(endpoint, "missing", field=f"{path}{key}")
     value = obj[key]
@@ -151,9 +149,7 @@ class NwsClient:
                 delay = self._backoff_seconds * 2 ** (attempt - 1)
                 log.warning("GET %s failed (%s); retry %d in %.1fs", endpoint, failure, attempt, delay)
                 time.sleep(delay)
-        raise NwsUnavailableError(
-            f"{endpoint}: gave up after {self._max_attempts} attempts; last error {failure}"
-        )
+        raise NwsUnavailableError(f"{endpoint}: gave up after {self._max_attempts} attempts; last error {failure}")
 
     def list_cli_products(self, issuedby: str, since: datetime | None = None) -> list[ProductRef]:
         """CLI products listed for a 3-letter CLI id, oldest first, optionally only those issued >= since."""

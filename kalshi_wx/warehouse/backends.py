@@ -81,7 +81,11 @@ class WarehouseBackend(ABC):
 
     @abstractmethod
     def write_partition(
-        self, table: TableSchema, frame: pl.DataFrame, city: str | None = None, climate_date: date | None = None
+        self,
+        table: TableSchema,
+        frame: pl.DataFrame,
+        city: str | None = None,
+        climate_date: date | None = None,
     ) -> int:
         """Replace the (city, climate_date) slice (or the whole table if unpartitioned); rows written."""
 

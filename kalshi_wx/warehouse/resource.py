@@ -37,7 +37,11 @@ class Warehouse(dg.ConfigurableResource):
         return self.backend.kind
 
     def write_partition(
-        self, table: TableSchema, frame: pl.DataFrame, city: str | None = None, climate_date: date | None = None
+        self,
+        table: TableSchema,
+        frame: pl.DataFrame,
+        city: str | None = None,
+        climate_date: date | None = None,
     ) -> int:
         return self.backend.write_partition(table, frame, city, climate_date)
 

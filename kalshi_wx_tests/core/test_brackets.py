@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 
 import numpy as np
@@ -15,23 +14,21 @@ from kalshi_wx.core.brackets import (
 )
 from kalshi_wx.core.errors import PayloadError
 
-REAL_MARKETS = "kalshi/ericzzhang27_Kalshi-Weather-Trading/market_discovery_raw_KXHIGHNY_26JUN01-02.json"
 # NWS CLI highs for Central Park (shared/data/real/README.md).
 CLI_HIGHS = {"KXHIGHNY-26JUN01": 71, "KXHIGHNY-26JUN02": 76}
 
 
-@pytest.fixture(scope="module")
-def real_ladders(real_data):
+@pytest.fixture
+def real_ladders(real_markets):
     events = defaultdict(list)
-    for market in json.loads((real_data / REAL_MARKETS).read_text()):
+    for market in real_markets:
         events[market["event_ticker"]].append(market)
     return events
 
 
 def _ladder(markets):
     return validate_ladder(
-        bracket_from_strikes(m["ticker"], m["strike_type"], m.get("floor_strike"), m.get("cap_strike"))
-        for m in markets
+        bracket_from_strikes(m["ticker"], m["strike_type"], m.get("floor_strike"), m.get("cap_strike")) for m in markets
     )
 
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -59,13 +58,9 @@ def test_naive_timestamps_are_refused():
         climate_date_of(datetime(2026, 7, 1), -5)
 
 
-def test_real_kalshi_close_time_is_the_last_minute_of_the_climate_day(real_data):
+def test_real_kalshi_close_time_is_the_last_minute_of_the_climate_day(real_markets):
     # Kalshi closes KXHIGHNY at 04:59Z all year: 23:59 EST, the end of the climate day.
-    markets = json.loads(
-        (real_data / "kalshi/ericzzhang27_Kalshi-Weather-Trading/market_discovery_raw_KXHIGHNY_26JUN01-02.json")
-        .read_text()
-    )
-    for market in markets:
+    for market in real_markets:
         climate_date = datetime.strptime(market["event_ticker"].split("-")[1], "%y%b%d").date()
         close = datetime.fromisoformat(market["close_time"])
         start, end = climate_day_window(climate_date, -5)

@@ -210,15 +210,11 @@ def test_multi_station_product_gives_one_summary_per_station():
 HEADER_MISMATCHES = {"CLIPPG.txt", "CLIPPG4.txt"}
 
 
-@pytest.mark.parametrize(
-    "path", [p for p in CLI_FILES if p.name not in HEADER_MISMATCHES], ids=lambda p: p.name
-)
+@pytest.mark.parametrize("path", [p for p in CLI_FILES if p.name not in HEADER_MISMATCHES], ids=lambda p: p.name)
 def test_issuance_time_matches_the_wmo_header(path: Path):
     summary = parse_cli_product(path.read_text(), source=path.name)[0]
     ddhhmm = summary.wmo_header.split()[2]
-    header_time = summary.issued_at.replace(
-        day=int(ddhhmm[:2]), hour=int(ddhhmm[2:4]), minute=int(ddhhmm[4:])
-    )
+    header_time = summary.issued_at.replace(day=int(ddhhmm[:2]), hour=int(ddhhmm[2:4]), minute=int(ddhhmm[4:]))
     # The header is the transmission time: a few minutes after the printed issuance (Samoa: 14).
     assert abs(header_time - summary.issued_at) <= timedelta(minutes=15)
 
@@ -244,9 +240,7 @@ def test_missing_maximum_printed_as_mm():
 def test_negative_record_flag():
     text = (CLI_DIR / "CLIOLF.txt").read_text()
     assert "  MINIMUM         -6 " in text
-    (summary,) = parse_cli_product(
-        text.replace("  MINIMUM         -6 ", "  MINIMUM        -21R"), source="OLF"
-    )
+    (summary,) = parse_cli_product(text.replace("  MINIMUM         -6 ", "  MINIMUM        -21R"), source="OLF")
     assert (summary.min_f, summary.is_record_min, summary.max_f) == (-21, True, 1)
 
 
@@ -302,9 +296,7 @@ def test_cf6_values_read_by_hand():
     assert (wys[23].climate_date, wys[23].max_f, wys[23].min_f) == (date(2020, 2, 24), None, None)
     anc = _cf6("CF6ANC.txt")
     # "MONTH:     JUNE", days 26-30 are placeholder rows of M
-    assert [(s.climate_date.day, s.max_f) for s in anc[24:]] == [(25, 63)] + [
-        (d, None) for d in range(26, 31)
-    ]
+    assert [(s.climate_date.day, s.max_f) for s in anc[24:]] == [(25, 63)] + [(d, None) for d in range(26, 31)]
     sea = _cf6("CF6SEA.txt")
     # "MONTH:     2" (numeric), "20  58  42"
     assert (sea[0].station, sea[19].climate_date, sea[19].max_f) == (
@@ -326,9 +318,7 @@ def test_malformed_cf6_raises_payload_error_naming_the_file(name: str):
 
 def test_cf6_day_that_does_not_exist_names_the_line():
     text = (CF6_DIR / "CF6DSM.txt").read_text().replace("\n22  53  27", "\n30  53  27")
-    with pytest.raises(
-        PayloadError, match=r"CF6DSM.txt, field 'DY': line 40: day 30 does not exist in 2020-02"
-    ):
+    with pytest.raises(PayloadError, match=r"CF6DSM.txt, field 'DY': line 40: day 30 does not exist in 2020-02"):
         parse_cf6_product(text, source="CF6DSM.txt")
 
 
@@ -398,9 +388,7 @@ def test_cli_high_bounds_the_hourly_observations():
     they reproduce the CLI high exactly.
     """
     daily = _knyc_cli_daily()
-    path = (
-        REAL_DATA / "asos_metar" / "ericzzhang27_KNYC" / "KNYC_iem_asos_2018-01-01_04_and_2026-06-10_13.csv"
-    )
+    path = REAL_DATA / "asos_metar" / "ericzzhang27_KNYC" / "KNYC_iem_asos_2018-01-01_04_and_2026-06-10_13.csv"
     with path.open() as fh:
         observations = {datetime.fromisoformat(row["valid"]): row for row in csv.DictReader(fh)}
     checked = []

@@ -11,7 +11,6 @@ from kalshi_wx.core.climate_day import climate_day_window
 from kalshi_wx.core.errors import PayloadError
 from kalshi_wx.core.kalshi_frames import candles_1m_frame, event_ticker, markets_frame, trades_frame
 
-REAL_MARKETS = "kalshi/ericzzhang27_Kalshi-Weather-Trading/market_discovery_raw_KXHIGHNY_26JUN01-02.json"
 DAY = date(2026, 6, 1)
 WINDOW = climate_day_window(DAY, -5)
 START = int(WINDOW[0].timestamp())
@@ -33,8 +32,8 @@ def test_event_ticker_matches_kalshi_format():
     assert event_ticker("KXHIGHPHIL", date(2026, 12, 24)) == "KXHIGHPHIL-26DEC24"
 
 
-def test_real_markets_parse_with_exact_decimals(real_data):
-    markets = [m for m in json.loads((real_data / REAL_MARKETS).read_text()) if m["event_ticker"].endswith("JUN01")]
+def test_real_markets_parse_with_exact_decimals(real_markets):
+    markets = [m for m in real_markets if m["event_ticker"].endswith("JUN01")]
     frame = markets_frame(markets, city="nyc", climate_date=DAY, source="fixture", tiers={})
     assert frame.height == 6
     t77 = frame.filter(pl.col("ticker") == "KXHIGHNY-26JUN01-T77").row(0, named=True)
@@ -46,8 +45,8 @@ def test_real_markets_parse_with_exact_decimals(real_data):
     assert json.loads(t77["raw_json"]) == raw  # kept whole so it can be re-parsed
 
 
-def test_markets_missing_field_names_ticker_and_field(real_data):
-    market = dict(json.loads((real_data / REAL_MARKETS).read_text())[0])
+def test_markets_missing_field_names_ticker_and_field(real_markets):
+    market = real_markets[0]
     del market["strike_type"]
     with pytest.raises(PayloadError, match=r"GET /markets.*KXHIGHNY-26JUN02-T80.*strike_type"):
         markets_frame([market], city="nyc", climate_date=DAY, source="GET /markets", tiers={})

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
@@ -13,12 +12,11 @@ from kalshi_wx.core.settlement import agrees_with_kalshi, kalshi_verdict, settle
 
 DAY = date(2026, 6, 1)
 ISSUED = datetime(2026, 6, 2, 6, 21, tzinfo=UTC)
-REAL_MARKETS = "kalshi/ericzzhang27_Kalshi-Weather-Trading/market_discovery_raw_KXHIGHNY_26JUN01-02.json"
 
 
 @pytest.fixture
-def unsettled(real_data) -> pl.DataFrame:
-    raw = [m for m in json.loads((real_data / REAL_MARKETS).read_text()) if m["event_ticker"] == "KXHIGHNY-26JUN01"]
+def unsettled(real_markets) -> pl.DataFrame:
+    raw = [m for m in real_markets if m["event_ticker"] == "KXHIGHNY-26JUN01"]
     return markets_frame(raw, city="nyc", climate_date=DAY, source="fixture", tiers={})
 
 

@@ -135,9 +135,7 @@ def test_real_day_stations_are_inherited_and_a_two_station_blend_is_flagged(real
     # The real Florianopolis day blends two stations; a minute under it inherits and is flagged.
     doc = copy.deepcopy(json.loads((real_data / REAL_VC[0]).read_text()))
     day = doc["days"][0]
-    day["hours"] = [
-        {"datetime": "00:00:00", "minutes": [{"datetimeEpoch": day["datetimeEpoch"], "temp": 25.1}]}
-    ]
+    day["hours"] = [{"datetime": "00:00:00", "minutes": [{"datetimeEpoch": day["datetimeEpoch"], "temp": 25.1}]}]
     (row,) = vc_minutes_rows(doc, station="SBFL", source=REAL_VC[0])
     assert row["stations"] == ["SBFL", "83899099999"] and not row["station_ok"]
     assert row["source"] == "obs" and row["ts"] == datetime(2022, 2, 1, 3, 0, tzinfo=UTC)
@@ -148,21 +146,15 @@ def test_frame_keeps_the_climate_day_window_and_drops_only_exact_repeats():
     hour = doc["days"][0]["hours"][0]
     hour["minutes"].append(dict(hour["minutes"][1]))  # an exact repeat of 13:05
     window = (datetime.fromtimestamp(T0 + 300, UTC), datetime.fromtimestamp(T0 + 3600, UTC))
-    frame = vc_minutes_frame(
-        doc, city="nyc", climate_date=date(2026, 6, 1), station="KNYC", window=window, source="s"
-    )
+    frame = vc_minutes_frame(doc, city="nyc", climate_date=date(2026, 6, 1), station="KNYC", window=window, source="s")
     assert frame.schema == VC_MINUTES_SCHEMA
-    assert frame["ts"].to_list() == [
-        datetime.fromtimestamp(T0 + s, UTC) for s in (300, 600)
-    ]  # 14:00 is outside
+    assert frame["ts"].to_list() == [datetime.fromtimestamp(T0 + s, UTC) for s in (300, 600)]  # 14:00 is outside
     assert frame["stations"].to_list() == ["KNYC", "KLGA"] and frame["station_ok"].to_list() == [True, False]
     assert frame["city"].unique().to_list() == ["nyc"]
 
     hour["minutes"][-1]["temp"] = 99.0  # now it contradicts the first 13:05 row
     with pytest.raises(PayloadError, match="two different rows"):
-        vc_minutes_frame(
-            doc, city="nyc", climate_date=date(2026, 6, 1), station="KNYC", window=window, source="s"
-        )
+        vc_minutes_frame(doc, city="nyc", climate_date=date(2026, 6, 1), station="KNYC", window=window, source="s")
     empty = vc_minutes_frame(
         {"days": []}, city="nyc", climate_date=date(2026, 6, 1), station="KNYC", window=window, source="s"
     )

@@ -61,9 +61,7 @@ class FaultPlan:
             return build()
         if fault.kind == "http":
             headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
-            error = {
-                "error": {"code": f"injected_{fault.status}", "message": f"injected HTTP {fault.status}"}
-            }
+            error = {"error": {"code": f"injected_{fault.status}", "message": f"injected HTTP {fault.status}"}}
             return Response.json(error, fault.status, headers)
         if fault.kind == "raw":
             return Response(200, fault.body, {"Content-Type": "application/json"})

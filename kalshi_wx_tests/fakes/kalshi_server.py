@@ -138,9 +138,7 @@ class FakeKalshi:
         path = request.path.removeprefix(PREFIX)
         if self.bucket is not None and not self.bucket.try_acquire():
             wait = self.bucket.wait_time()
-            response = _error(
-                429, "too_many_requests", "rate limit exceeded", {"Retry-After": str(math.ceil(wait))}
-            )
+            response = _error(429, "too_many_requests", "rate limit exceeded", {"Retry-After": str(math.ceil(wait))})
         elif not request.path.startswith(PREFIX + "/"):
             response = _error(404, "not_found", f"no route {request.path}")
         elif path.startswith("/portfolio/") and (problem := self._auth_problem(request)):
@@ -300,9 +298,7 @@ class FakeKalshi:
             lo, hi = int(request.arg("start_ts", "")), int(request.arg("end_ts", ""))
             period = int(request.arg("period_interval", ""))
         except ValueError:
-            return _error(
-                400, "invalid_parameters", "start_ts, end_ts and period_interval are required integers"
-            )
+            return _error(400, "invalid_parameters", "start_ts, end_ts and period_interval are required integers")
         if period not in (1, 60, 1440):
             return _error(400, "invalid_parameters", f"period_interval {period} not in 1, 60, 1440")
         rows = [c for c in self.candles.get(ticker, []) if lo <= c["end_period_ts"] <= hi]

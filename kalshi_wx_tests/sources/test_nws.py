@@ -167,9 +167,7 @@ def test_multi_station_product_keeps_only_the_citys_station(api):
         summaries = client.fetch_cli_summaries(ANCHORAGE, date(2017, 3, 14))
         assert [(s.station, s.max_f) for s in summaries] == [("ANCHORAGE AK", 23)]
         nowhere = dataclasses.replace(ANCHORAGE, station_name="FAIRBANKS AK")
-        with pytest.raises(
-            PayloadError, match=r"/products/.*none of the summaries .*KING SALMON.*FAIRBANKS AK"
-        ):
+        with pytest.raises(PayloadError, match=r"/products/.*none of the summaries .*KING SALMON.*FAIRBANKS AK"):
             client.fetch_cli_summaries(nowhere, date(2017, 3, 14))
 
 
@@ -241,9 +239,7 @@ def test_malformed_json_names_the_endpoint_and_is_not_retried(api):
 def test_missing_fields_name_the_endpoint_and_field(api):
     fake, url = api
     fake.scripted["/products/types/CLI/locations/NYC"] = [Response.json({"@graph": [{"id": "abc"}]})]
-    fake.scripted["/products/abc"] = [
-        Response.json({"id": "abc", "issuanceTime": "2013-01-03T06:16:00+00:00"})
-    ]
+    fake.scripted["/products/abc"] = [Response.json({"id": "abc", "issuanceTime": "2013-01-03T06:16:00+00:00"})]
     with _client(url) as client:
         with pytest.raises(PayloadError) as listed:
             client.list_cli_products("NYC")

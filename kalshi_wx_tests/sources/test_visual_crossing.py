@@ -71,9 +71,7 @@ def test_observations_are_station_locked_5_minute_obs(client, vc):
     assert q["elements"] == "datetime,datetimeEpoch,temp,dew,humidity,windspeed,stations,source"
     rows = vc_minutes_rows(response.document, station="KNYC", source=response.url)
     assert len(rows) == 24 and all(r["station_ok"] and r["source"] == "obs" for r in rows)
-    assert rows[0]["ts"] == datetime(2026, 6, 1, 13, 0, tzinfo=UTC) and rows[-1]["temp_f"] == pytest.approx(
-        82.3
-    )
+    assert rows[0]["ts"] == datetime(2026, 6, 1, 13, 0, tzinfo=UTC) and rows[-1]["temp_f"] == pytest.approx(82.3)
 
 
 def test_row_from_another_station_is_flagged_not_dropped(client, vc):
@@ -124,9 +122,7 @@ def test_500_then_success(client, vc, sleeps):
 
 def test_malformed_and_incomplete_documents(client, vc):
     vc.fail(Fault.malformed())
-    with pytest.raises(
-        PayloadError, match=r"visual_crossing GET stn:KNYC/2026-06-01/2026-06-01: malformed JSON"
-    ):
+    with pytest.raises(PayloadError, match=r"visual_crossing GET stn:KNYC/2026-06-01/2026-06-01: malformed JSON"):
         client.get_observations("KNYC", DAY, DAY)
     vc.fail(Fault.drop_field("days"))
     with pytest.raises(PayloadError) as err:

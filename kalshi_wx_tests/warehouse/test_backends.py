@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -103,14 +102,10 @@ def test_rows_outside_the_partition_or_duplicate_keys_are_refused(backend):
     assert "lab.readings" not in backend.existing_tables() or backend.read(READINGS).is_empty()
 
 
-def test_real_market_objects_round_trip(backend, real_data):
-    raw = json.loads(
-        (real_data / "kalshi/ericzzhang27_Kalshi-Weather-Trading/market_discovery_raw_KXHIGHNY_26JUN01-02.json")
-        .read_text()
-    )
+def test_real_market_objects_round_trip(backend, real_markets):
     day = date(2026, 6, 2)
     frame = markets_frame(
-        [m for m in raw if m["event_ticker"] == "KXHIGHNY-26JUN02"],
+        [m for m in real_markets if m["event_ticker"] == "KXHIGHNY-26JUN02"],
         city="nyc",
         climate_date=day,
         source="fixture",

@@ -1,7 +1,6 @@
 # Dagster reads these annotations at definition time, so they must not be strings (no __future__).
 """Raw Kalshi assets: series, each climate day's bracket ladder, dense 1-minute candles, trades."""
 
-
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -9,7 +8,13 @@ import polars as pl
 
 from kalshi_wx.config import cities, city
 from kalshi_wx.core.climate_day import climate_day_window
-from kalshi_wx.core.kalshi_frames import candles_1m_frame, event_ticker, markets_frame, series_frame, trades_frame
+from kalshi_wx.core.kalshi_frames import (
+    candles_1m_frame,
+    event_ticker,
+    markets_frame,
+    series_frame,
+    trades_frame,
+)
 from kalshi_wx.defs.partitions import city_and_date, city_date_partitions
 from kalshi_wx.defs.resources import WAREHOUSE_POOL, KalshiResource, storage_kind
 

@@ -1,6 +1,5 @@
 """Raw weather assets: station-locked 5-minute observations and the official settlement high."""
 
-
 from datetime import timedelta
 
 import dagster as dg
@@ -34,7 +33,12 @@ def vc_minutes(context: dg.AssetExecutionContext, weather: VisualCrossingResourc
     with weather.client() as client:
         result = client.get_observations(cfg.station, window[0].date(), (window[1] - timedelta(seconds=1)).date())
     frame = vc_minutes_frame(
-        result.document, city=city_key, climate_date=day, station=cfg.station, window=window, source=result.url
+        result.document,
+        city=city_key,
+        climate_date=day,
+        station=cfg.station,
+        window=window,
+        source=result.url,
     )
     off_station = frame.filter(~pl.col("station_ok")).height
     if off_station:

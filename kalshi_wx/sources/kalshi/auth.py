@@ -97,9 +97,7 @@ class KalshiSigner:
         return f"KalshiSigner(key_id={mask(self._key_id)!r}, key={type(self._key).__name__})"
 
 
-def verify_signature(
-    public_key: PublicKey, *, timestamp_ms: str, method: str, path: str, signature: str
-) -> bool:
+def verify_signature(public_key: PublicKey, *, timestamp_ms: str, method: str, path: str, signature: str) -> bool:
     """Check a request's signature the way Kalshi does; used by the simulator and the test fakes."""
     try:
         raw = base64.b64decode(signature, validate=True)
@@ -128,8 +126,7 @@ def check_private_key(path: str | Path) -> list[str]:
     problems = []
     if st.st_mode & 0o077:
         problems.append(
-            f"{path}: readable or writable by group/others (mode {stat.S_IMODE(st.st_mode):04o}); "
-            f"run chmod 600 {path}"
+            f"{path}: readable or writable by group/others (mode {stat.S_IMODE(st.st_mode):04o}); run chmod 600 {path}"
         )
     try:
         key = load_private_key(path)

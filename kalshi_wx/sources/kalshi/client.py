@@ -90,9 +90,7 @@ def _instant(value: Any, *, source: str, field: str, ticker: str | None = None) 
             parsed = None
         if parsed is not None and parsed.tzinfo is not None:
             return parsed.astimezone(UTC)
-    raise PayloadError(
-        source, f"expected an RFC 3339 time or Unix seconds, got {value!r}", field=field, ticker=ticker
-    )
+    raise PayloadError(source, f"expected an RFC 3339 time or Unix seconds, got {value!r}", field=field, ticker=ticker)
 
 
 def _query(params: Mapping[str, Any]) -> dict[str, str]:
@@ -258,9 +256,7 @@ class KalshiClient:
             headers = self._signer.headers(method, signed_path) if signed else None
             started = time.perf_counter()
             response = self._http.request(method, url, params=query, json=json_body, headers=headers)
-            log.debug(
-                "%s -> %s (%.0f ms)", endpoint, response.status_code, 1000 * (time.perf_counter() - started)
-            )
+            log.debug("%s -> %s (%.0f ms)", endpoint, response.status_code, 1000 * (time.perf_counter() - started))
             return response
 
         response = send_with_retries(
@@ -302,9 +298,7 @@ class KalshiClient:
             if not cursor:
                 return
             if cursor in seen:
-                raise PayloadError(
-                    source, f"cursor {cursor!r} came back twice; the listing loops", field="cursor"
-                )
+                raise PayloadError(source, f"cursor {cursor!r} came back twice; the listing loops", field="cursor")
             seen.add(cursor)
             query["cursor"] = cursor
 
@@ -451,9 +445,7 @@ class KalshiClient:
             log.info("%s: %s; trying the %s tier", ticker, exc, "live" if historical else "historical")
             return second()
 
-    def get_trades(
-        self, ticker: str, min_ts: int | None = None, max_ts: int | None = None
-    ) -> list[dict[str, Any]]:
+    def get_trades(self, ticker: str, min_ts: int | None = None, max_ts: int | None = None) -> list[dict[str, Any]]:
         """Trades of one market in [min_ts, max_ts] (Unix s), split at ``trades_created_ts``.
 
         Both tiers are asked for the cutoff's own second, whatever their bound semantics, and
@@ -469,9 +461,7 @@ class KalshiClient:
             lower = math.floor(cutoff) if min_ts is None else max(min_ts, math.floor(cutoff))
             live = self.get_live_trades(ticker=ticker, min_ts=lower, max_ts=max_ts)
         live_ids = {_key(t, "trade_id", "kalshi GET /markets/trades") for t in live}
-        older = [
-            t for t in historical if _key(t, "trade_id", "kalshi GET /historical/trades") not in live_ids
-        ]
+        older = [t for t in historical if _key(t, "trade_id", "kalshi GET /historical/trades") not in live_ids]
         return older + live
 
     def _routing_time(self, market: Mapping[str, Any], source: str, fields: tuple[str, ...]) -> datetime:
@@ -518,9 +508,7 @@ class KalshiClient:
         return self._collect("/portfolio/fills", "fills", filters, limit=_MAX_LIMIT["portfolio"], signed=True)
 
     def get_orders(self, **filters: Any) -> list[dict[str, Any]]:
-        return self._collect(
-            "/portfolio/orders", "orders", filters, limit=_MAX_LIMIT["portfolio"], signed=True
-        )
+        return self._collect("/portfolio/orders", "orders", filters, limit=_MAX_LIMIT["portfolio"], signed=True)
 
 
 def _rate(env: Mapping[str, str], name: str, default: float) -> float:

@@ -82,20 +82,14 @@ def render_cli_product(
     day_start, day_end = climate_day_window(climate_date, city.std_utc_offset_hours)
     preliminary = report_type == "preliminary"
     if preliminary and not day_start <= issued_at < day_end:
-        raise ValueError(
-            f"a preliminary report is issued during the climate day {climate_date}, not {issued_at}"
-        )
+        raise ValueError(f"a preliminary report is issued during the climate day {climate_date}, not {issued_at}")
     if not preliminary and issued_at < day_end:
-        raise ValueError(
-            f"a {report_type} report is issued after the climate day {climate_date}, not {issued_at}"
-        )
+        raise ValueError(f"a {report_type} report is issued after the climate day {climate_date}, not {issued_at}")
 
     issued_utc = issued_at.astimezone(UTC)
     local = issued_at.astimezone(ZoneInfo(city.timezone))
     wmo_digit = _WMO_DIGIT_BY_WFO.get(city.wfo, _WMO_DIGIT_BY_STD_OFFSET.get(city.std_utc_offset_hours, 0))
-    header = f"CDUS4{wmo_digit} K{city.wfo} {issued_utc:%d%H%M}" + (
-        " CCA" if report_type == "correction" else ""
-    )
+    header = f"CDUS4{wmo_digit} K{city.wfo} {issued_utc:%d%H%M}" + (" CCA" if report_type == "correction" else "")
     day_label = "TODAY" if preliminary else "YESTERDAY"
     next_day = climate_date + timedelta(days=1)
     summary_date = f"{climate_date:%B} {climate_date.day} {climate_date.year}"  # "JUNE 1 2026", no zero pad

@@ -42,9 +42,7 @@ class SimConfig:
                 raise ValueError(f"SimConfig.{name} must be a timezone-aware datetime, got {value!r}")
             object.__setattr__(self, name, value.astimezone(UTC))
         if self.historical_cutoff > self.now:
-            raise ValueError(
-                f"SimConfig.historical_cutoff {self.historical_cutoff} is after SimConfig.now {self.now}"
-            )
+            raise ValueError(f"SimConfig.historical_cutoff {self.historical_cutoff} is after SimConfig.now {self.now}")
 
     @property
     def market_start_date(self) -> date:

@@ -94,9 +94,7 @@ def city_for_series(series: str) -> City:
     for city in cities().values():
         if city.series == series:
             return city
-    raise UnknownTicker(
-        f"series {series!r} is not simulated; known: {', '.join(c.series for c in cities().values())}"
-    )
+    raise UnknownTicker(f"series {series!r} is not simulated; known: {', '.join(c.series for c in cities().values())}")
 
 
 def build_ladder(series: str, climate_date: date, forecast_high: float) -> tuple[MarketSpec, ...]:
@@ -224,7 +222,8 @@ def _belief(weather: WeatherDay, markets: tuple[MarketSpec, ...], forecast_sd: f
     spread = 0.5 + forecast_sd * np.sqrt(left)
 
     def cdf(edge: float) -> np.ndarray:
-        # P(round-half-up(max) < edge + 0.5 boundary) written as P(max < edge).
+        # P(max(M, X) < edge) for independent M and X; callers pass whole degree + 0.5 because the
+        # CLI rounds half up.
         return norm_cdf((edge - running - 0.3) / 0.6) * norm_cdf((edge - ahead) / spread)
 
     probs = np.empty((len(markets), MINUTES_PER_DAY))
@@ -391,8 +390,7 @@ def _simulate(seed: int, city_key: str, climate_date: date) -> CityDay:
         event_ticker=event_ticker(city.series, climate_date),
         markets=markets,
         winner=winner,
-        created_time=open_time
-        - timedelta(hours=4, minutes=30, microseconds=-int(rng.integers(0, 60_000_000))),
+        created_time=open_time - timedelta(hours=4, minutes=30, microseconds=-int(rng.integers(0, 60_000_000))),
         open_time=open_time,
         close_time=weather.end - timedelta(minutes=1),
         settlement_ts=settlement_time(climate_date, rng),
@@ -423,7 +421,8 @@ def served_dates(config: SimConfig, city: City) -> list[date]:
 
 
 def is_served(config: SimConfig, city: City, climate_date: date) -> bool:
-    return config.market_start_date <= climate_date <= served_dates(config, city)[0]
+    last = (config.now + timedelta(hours=city.std_utc_offset_hours)).date()
+    return config.market_start_date <= climate_date <= last
 
 
 def iter_city_days(config: SimConfig, city_filter: City | None = None) -> Iterator[CityDay]:

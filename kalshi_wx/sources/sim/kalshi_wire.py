@@ -101,7 +101,7 @@ def series_payload(city: City) -> dict[str, Any]:
     }
 
 
-def _hit_day(day: CityDay, now: datetime) -> datetime:
+def _seen_at(day: CityDay, now: datetime) -> datetime:
     """The instant the day's market data is read at: the clock, or the close once trading ended."""
     return min(now, day.close_time)
 
@@ -119,18 +119,15 @@ def market_payload(config: SimConfig, day: CityDay, i: int) -> dict[str, Any]:
     now = config.now
     spec, city = day.markets[i], day.city
     status = day.status(now)
-    seen = _hit_day(day, now)
+    seen = _seen_at(day, now)
     bars = day.bars_done(seen)
     bid, ask, bid_size, ask_size = _quote_at(day, i, bars)
-    prev_bid, prev_ask, _, _ = _quote_at(day, i, day.bars_done(seen - timedelta(days=1)))
 
     seen_us = int(seen.timestamp() * 1_000_000)
     mine = day.trades_of(i)
     traded = mine[day.trade_us[mine] <= seen_us]
-    recent = traded[day.trade_us[traded] > seen_us - 86_400_000_000]
-    earlier = traded[day.trade_us[traded] <= seen_us - 86_400_000_000]
     last_price = int(day.trade_price[traded[-1]]) if traded.size else 0
-    previous_price = int(day.trade_price[earlier[-1]]) if earlier.size else 0
+    volume = centi_to_count(int(day.trade_count[traded].sum()))
     open_interest = int(day.open_interest[i, bars - 1]) if bars else 0
 
     bids, asks = day.bid[i, :bars], day.ask[i, :bars]
@@ -185,10 +182,11 @@ def market_payload(config: SimConfig, day: CityDay, i: int) -> dict[str, Any]:
         "occurrence_datetime": iso_z(occurrence),
         "open_interest_fp": centi_to_count(open_interest),
         "open_time": iso_z(day.open_time),
-        "previous_price_dollars": cents_to_dollars(previous_price),
-        # Kalshi shows an empty book 24 h ago as zeros on both sides, unlike the live quotes.
-        "previous_yes_ask_dollars": cents_to_dollars(0 if prev_ask == NO_ASK else prev_ask),
-        "previous_yes_bid_dollars": cents_to_dollars(prev_bid),
+        # The sim trades only within the climate day and is read at most at its close, so 24 h
+        # earlier there was nothing yet: Kalshi shows that as zeros on every previous_* field.
+        "previous_price_dollars": "0.0000",
+        "previous_yes_ask_dollars": "0.0000",
+        "previous_yes_bid_dollars": "0.0000",
         "price_level_structure": "linear_cent",
         "price_ranges": [dict(r) for r in _PRICE_RANGES],
         "response_price_units": "usd_cent",
@@ -206,8 +204,8 @@ def market_payload(config: SimConfig, day: CityDay, i: int) -> dict[str, Any]:
         "ticker": spec.ticker,
         "title": f"Will the **high temp in {_title_name(city)}** be {short} on {_short_date(climate_date)}?",
         "updated_time": iso_z(day.settlement_ts) if finalized else updated,
-        "volume_24h_fp": centi_to_count(int(day.trade_count[recent].sum())),
-        "volume_fp": centi_to_count(int(day.trade_count[traded].sum())),
+        "volume_24h_fp": volume,  # the same 24 h as the previous_* fields
+        "volume_fp": volume,
         "yes_ask_dollars": cents_to_dollars(ask),
         "yes_ask_size_fp": centi_to_count(ask_size),
         "yes_bid_dollars": cents_to_dollars(bid),
@@ -352,7 +350,7 @@ def _levels(best: int, best_size: int, rng: np.random.Generator) -> list[list[st
 
 def orderbook_payload(config: SimConfig, day: CityDay, i: int, depth: int) -> dict[str, Any]:
     """``orderbook_fp`` as of the clock (or the last minute of trading), bids only, best last."""
-    bars = day.bars_done(_hit_day(day, config.now))
+    bars = day.bars_done(_seen_at(day, config.now))
     bid, ask, bid_size, ask_size = _quote_at(day, i, bars)
     rng = stable_rng(day.seed, day.markets[i].ticker, bars, "book")
     yes = _levels(bid, bid_size, rng)

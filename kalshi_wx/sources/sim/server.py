@@ -75,7 +75,7 @@ def _not_found(message: str) -> ApiError:
 
 def _int_arg(
     req: Request, name: str, *, default: int | None = None, lo: int | None = None, hi: int | None = None
-):
+) -> int:
     raw = req.arg(name)
     if raw is None or raw == "":
         if default is None:
@@ -85,8 +85,10 @@ def _int_arg(
         value = int(raw)
     except ValueError:
         raise _bad(name, f"expected an integer, got {raw!r}") from None
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise _bad(name, f"{value} is outside [{lo}, {hi}]")
+    if lo is not None and value < lo:
+        raise _bad(name, f"{value} is below the minimum {lo}")
+    if hi is not None and value > hi:
+        raise _bad(name, f"{value} is above the maximum {hi}")
     return value
 
 
@@ -133,9 +135,7 @@ def _page(req: Request, items: list[Any], *, default_limit: int, max_limit: int)
             raise _bad("cursor", "belongs to a different query (filters changed between pages)")
     page = items[offset : offset + limit]
     more = offset + limit < len(items)
-    next_cursor = (
-        base64.urlsafe_b64encode(f"{offset + limit}:{fingerprint}".encode()).decode() if more else ""
-    )
+    next_cursor = base64.urlsafe_b64encode(f"{offset + limit}:{fingerprint}".encode()).decode() if more else ""
     return page, next_cursor
 
 
@@ -275,6 +275,8 @@ def _events_response(config: SimConfig, req: Request) -> dict[str, Any]:
 
 
 def _kalshi(config: SimConfig, req: Request, path: str) -> dict[str, Any]:
+    if path == "/series":
+        return {"series": [kalshi_wire.series_payload(c) for c in cities().values()]}
     if match := re.fullmatch(r"/series/([^/]+)", path):
         try:
             return {"series": kalshi_wire.series_payload(city_for_series(match[1]))}
@@ -353,8 +355,7 @@ def _vc_query(req: Request, rest: str) -> weather_wire.VcQuery:
     city = by_station.get(parts[0])
     if city is None:
         raise weather_wire.VcRequestError(
-            "Bad API Request:Invalid location parameter value. "
-            f"The simulator serves only {', '.join(by_station)}."
+            f"Bad API Request:Invalid location parameter value. The simulator serves only {', '.join(by_station)}."
         )
     if len(parts) < 2:
         raise weather_wire.VcRequestError("Bad API Request:the simulator needs an explicit date1")
@@ -364,9 +365,7 @@ def _vc_query(req: Request, rest: str) -> weather_wire.VcQuery:
         raise weather_wire.VcRequestError(f"Bad API Request:Invalid date range {first} to {last}")
     unit = req.arg("unitGroup") or "us"
     if unit != "us":
-        raise weather_wire.VcRequestError(
-            f"Bad API Request:the simulator serves unitGroup=us only, not {unit!r}"
-        )
+        raise weather_wire.VcRequestError(f"Bad API Request:the simulator serves unitGroup=us only, not {unit!r}")
     timezone = req.arg("timezone")
     if timezone not in (None, "", "Z"):
         raise weather_wire.VcRequestError(
@@ -480,9 +479,7 @@ class SimServer:
 
     def _kalshi(self, req: Request, path: str) -> Response:
         if req.method != "GET":
-            return _error_json(
-                ApiError(405, "method_not_allowed", f"the simulator serves GET only, not {req.method}")
-            )
+            return _error_json(ApiError(405, "method_not_allowed", f"the simulator serves GET only, not {req.method}"))
         try:
             return Response.json(_kalshi(self.config, req, path))
         except ApiError as exc:

@@ -117,9 +117,7 @@ def _diurnal_curve(seed: int, city_key: str, day: date) -> tuple[np.ndarray, _Da
     m = np.arange(MINUTES_PER_DAY, dtype=np.float64)
     prev_peak = prev.t_max - MINUTES_PER_DAY
     night = prev.hi - (prev.hi - cur.lo) * _cooling((m - prev_peak) / (cur.t_min - prev_peak))
-    rise = (
-        cur.lo + (cur.hi - cur.lo) * (1.0 - np.cos(np.pi * (m - cur.t_min) / (cur.t_max - cur.t_min))) / 2.0
-    )
+    rise = cur.lo + (cur.hi - cur.lo) * (1.0 - np.cos(np.pi * (m - cur.t_min) / (cur.t_max - cur.t_min))) / 2.0
     next_min = nxt.t_min + MINUTES_PER_DAY
     evening = cur.hi - (cur.hi - nxt.lo) * _cooling((m - cur.t_max) / (next_min - cur.t_max))
     curve = np.where(m < cur.t_min, night, np.where(m < cur.t_max, rise, evening))
@@ -240,9 +238,7 @@ def simulate_weather(seed: int, city_key: str, climate_date: date) -> WeatherDay
     rng = stable_rng(seed, city_key, climate_date.isoformat(), "weather")
 
     curve, targets = _diurnal_curve(seed, city_key, climate_date)
-    temp = (
-        curve + _residual(seed, city_key, climate_date, rng) + rng.normal(0.0, _MINUTE_JITTER_SD, curve.size)
-    )
+    temp = curve + _residual(seed, city_key, climate_date, rng) + rng.normal(0.0, _MINUTE_JITTER_SD, curve.size)
     hi_k, lo_k = int(np.argmax(temp)), int(np.argmin(temp))
 
     obs_minutes = np.arange(0, MINUTES_PER_DAY, OBS_INTERVAL_MINUTES)

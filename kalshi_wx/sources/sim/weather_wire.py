@@ -68,9 +68,7 @@ def _weather_days(seed: int, city: City, start: datetime, end: datetime) -> list
     """The climate days that overlap the UTC span [start, end)."""
     first = climate_date_of(start, city.std_utc_offset_hours)
     last = climate_date_of(end - timedelta(microseconds=1), city.std_utc_offset_hours)
-    return [
-        simulate_weather(seed, city.key, first + timedelta(days=i)) for i in range((last - first).days + 1)
-    ]
+    return [simulate_weather(seed, city.key, first + timedelta(days=i)) for i in range((last - first).days + 1)]
 
 
 def _clock_label(epoch: int, query: VcQuery) -> str:
@@ -258,16 +256,12 @@ class CliIssuance:
 
 def _issuance(config: SimConfig, city: City, climate_date: date, report_type: str) -> CliIssuance:
     day_start, day_end = climate_day_window(climate_date, city.std_utc_offset_hours)
-    late = timedelta(
-        minutes=int(stable_rng(config.seed, city.key, climate_date, report_type).integers(0, 25))
-    )
+    late = timedelta(minutes=int(stable_rng(config.seed, city.key, climate_date, report_type).integers(0, 25)))
     if report_type == "preliminary":
         issued = day_start + timedelta(hours=_PRELIMINARY_LST.hour, minutes=_PRELIMINARY_LST.minute) + late
     else:
         issued = day_end + timedelta(hours=_FINAL_LST.hour, minutes=_FINAL_LST.minute) + late
-    digest = hashlib.blake2b(
-        f"{config.seed}|{city.key}|{climate_date}|{report_type}".encode(), digest_size=16
-    ).digest()
+    digest = hashlib.blake2b(f"{config.seed}|{city.key}|{climate_date}|{report_type}".encode(), digest_size=16).digest()
     product_id = str(uuid.UUID(bytes=digest, version=4))
     return CliIssuance(product_id, city, climate_date, report_type, issued)
 
@@ -320,7 +314,7 @@ def _product_text(config: SimConfig, issued: CliIssuance) -> str:
 def _product_fields(config: SimConfig, issued: CliIssuance, base_url: str) -> tuple[dict[str, Any], str]:
     text = _product_text(config, issued)
     # The listing's collective id must match the product's own WMO header line.
-    header = next((m for m in _WMO_HEADER.finditer(text)), None)
+    header = _WMO_HEADER.search(text)
     fields = {
         "@id": f"{base_url}/products/{issued.id}",
         "id": issued.id,

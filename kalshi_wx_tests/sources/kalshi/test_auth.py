@@ -46,9 +46,7 @@ def test_message_is_timestamp_method_path_without_query():
 
 
 def test_rsa_signature_is_pss_sha256_digest_salt(rsa_key):
-    headers = KalshiSigner(KEY_ID, rsa_key).headers(
-        "GET", "/trade-api/v2/portfolio/orders?limit=5", timestamp_ms=TS
-    )
+    headers = KalshiSigner(KEY_ID, rsa_key).headers("GET", "/trade-api/v2/portfolio/orders?limit=5", timestamp_ms=TS)
     assert headers["KALSHI-ACCESS-KEY"] == KEY_ID and headers["KALSHI-ACCESS-TIMESTAMP"] == str(TS)
     signature = base64.b64decode(headers["KALSHI-ACCESS-SIGNATURE"])
     public = rsa_key.public_key()
@@ -66,9 +64,7 @@ def test_rsa_signature_is_pss_sha256_digest_salt(rsa_key):
 
 def test_verify_signature_rejects_changed_method_path_or_timestamp(rsa_key):
     signer = KalshiSigner(KEY_ID, rsa_key)
-    sig = signer.headers("POST", "/trade-api/v2/portfolio/events/orders", timestamp_ms=TS)[
-        "KALSHI-ACCESS-SIGNATURE"
-    ]
+    sig = signer.headers("POST", "/trade-api/v2/portfolio/events/orders", timestamp_ms=TS)["KALSHI-ACCESS-SIGNATURE"]
     public = rsa_key.public_key()
     ok = {"timestamp_ms": str(TS), "method": "POST", "path": "/trade-api/v2/portfolio/events/orders"}
     assert verify_signature(public, signature=sig, **ok)
@@ -141,9 +137,7 @@ def test_small_rsa_key_and_encrypted_key_are_reported(tmp_path):
 def test_public_key_file_is_not_a_private_key(tmp_path, rsa_key):
     path = tmp_path / "public.pem"
     path.write_bytes(
-        rsa_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        rsa_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     with pytest.raises(ConfigError, match="not a PEM private key"):
         load_private_key(path)

@@ -28,7 +28,6 @@ from kalshi_wx.sources.kalshi import (
 )
 from kalshi_wx_tests.fakes import FakeKalshi, Fault
 
-REAL_MARKETS = "kalshi/ericzzhang27_Kalshi-Weather-Trading/market_discovery_raw_KXHIGHNY_26JUN01-02.json"
 REAL_BOOKS = "kalshi/ericzzhang27_Kalshi-Weather-Trading/orderbook_fp_raw_20260824T193510Z.jsonl"
 KEY_ID = "a1b2c3d4-0000-4000-8000-123456789abc"
 CUTOFF = "2026-06-02T12:00:00Z"  # JUN01 markets settled before it, JUN02 ones after
@@ -77,9 +76,9 @@ def client(fake, rsa_key, sleeps):
 
 
 @pytest.fixture
-def real_markets(real_data) -> list[dict]:
+def settled_real_markets(real_markets) -> list[dict]:
     """The 12 real KXHIGHNY markets; JUN01 settled before the fake's cutoff, JUN02 not yet."""
-    markets = json.loads((real_data / REAL_MARKETS).read_text())
+    markets = real_markets
     for m in markets:
         if m["event_ticker"] == "KXHIGHNY-26JUN01":
             m.update(status="finalized", settlement_ts="2026-06-02T11:04:00Z")
@@ -213,9 +212,7 @@ def test_persistent_5xx_gives_up_after_max_attempts(fake, sleeps):
     fake.fail("/markets", Fault.http(503), times=10)
     policy = RetryPolicy(max_attempts=3)
     with (
-        KalshiClient(
-            fake.base_url, retry=policy, sleep=sleeps.append, limiter=KalshiRateLimiter(1000, 1000)
-        ) as c,
+        KalshiClient(fake.base_url, retry=policy, sleep=sleeps.append, limiter=KalshiRateLimiter(1000, 1000)) as c,
         pytest.raises(KalshiHTTPError) as err,
     ):
         c.get_markets()
@@ -317,15 +314,13 @@ def test_orderbook_from_real_payload(client, fake, real_data):
 # -- historical routing -------------------------------------------------------------------------
 
 
-def test_candles_of_market_settled_before_cutoff_come_from_historical(client, fake, real_markets):
-    fake.markets = {m["ticker"]: m for m in real_markets}
-    old = next(m for m in real_markets if m["event_ticker"] == "KXHIGHNY-26JUN01")
-    new = next(m for m in real_markets if m["event_ticker"] == "KXHIGHNY-26JUN02")
+def test_candles_of_market_settled_before_cutoff_come_from_historical(client, fake, settled_real_markets):
+    fake.markets = {m["ticker"]: m for m in settled_real_markets}
+    old = next(m for m in settled_real_markets if m["event_ticker"] == "KXHIGHNY-26JUN01")
+    new = next(m for m in settled_real_markets if m["event_ticker"] == "KXHIGHNY-26JUN02")
     start = 1780272000  # 2026-06-01T00:00Z
     for m in (old, new):
-        fake.candles[m["ticker"]] = [
-            {"end_period_ts": start + 60 * k, "volume_fp": "1.00"} for k in range(1, 11)
-        ]
+        fake.candles[m["ticker"]] = [{"end_period_ts": start + 60 * k, "volume_fp": "1.00"} for k in range(1, 11)]
     old_candles = client.get_candlesticks("KXHIGHNY", old, start, start + 600)
     new_candles = client.get_candlesticks("KXHIGHNY", new, start, start + 600)
     assert len(old_candles) == len(new_candles) == 10
@@ -337,10 +332,10 @@ def test_candles_of_market_settled_before_cutoff_come_from_historical(client, fa
     assert all(c.status == 200 for c in fake.calls)
 
 
-def test_event_markets_routed_by_cutoff(client, fake, real_markets):
-    fake.markets = {m["ticker"]: m for m in real_markets}
+def test_event_markets_routed_by_cutoff(client, fake, settled_real_markets):
+    fake.markets = {m["ticker"]: m for m in settled_real_markets}
     old, tiers = client.get_event_markets("KXHIGHNY-26JUN01", "KXHIGHNY")
-    expected = {m["ticker"] for m in real_markets if m["event_ticker"].endswith("JUN01")}
+    expected = {m["ticker"] for m in settled_real_markets if m["event_ticker"].endswith("JUN01")}
     assert {m["ticker"] for m in old} == expected and len(old) == 6
     assert tiers == dict.fromkeys(expected, "historical")
     historical_calls = fake.calls_to("/historical/markets")
@@ -353,8 +348,8 @@ def test_event_markets_routed_by_cutoff(client, fake, real_markets):
     assert len(fake.calls_to("/historical/cutoff")) == 1  # cached
 
 
-def test_event_straddling_the_cutoff_is_merged_without_duplicates(client, fake, real_markets):
-    jun01 = [m for m in real_markets if m["event_ticker"] == "KXHIGHNY-26JUN01"]
+def test_event_straddling_the_cutoff_is_merged_without_duplicates(client, fake, settled_real_markets):
+    jun01 = [m for m in settled_real_markets if m["event_ticker"] == "KXHIGHNY-26JUN01"]
     for m in jun01[:2]:  # two brackets still awaiting settlement: on the live tier
         m.pop("settlement_ts")
     fake.markets = {m["ticker"]: m for m in jun01}
@@ -373,13 +368,11 @@ def test_candles_fall_back_to_live_when_the_estimate_was_wrong(client, fake):
     assert [c.status for c in fake.calls if "candlesticks" in c.path] == [404, 200]
 
 
-def test_candles_by_ticker_with_a_known_tier(client, fake, real_markets):
-    fake.markets = {m["ticker"]: m for m in real_markets}
-    old = next(m["ticker"] for m in real_markets if m["event_ticker"] == "KXHIGHNY-26JUN01")
+def test_candles_by_ticker_with_a_known_tier(client, fake, settled_real_markets):
+    fake.markets = {m["ticker"]: m for m in settled_real_markets}
+    old = next(m["ticker"] for m in settled_real_markets if m["event_ticker"] == "KXHIGHNY-26JUN01")
     fake.candles[old] = [{"end_period_ts": 1780272060}]
-    assert (
-        client.get_candlesticks("KXHIGHNY", old, 1780272000, 1780272060, historical=True) == fake.candles[old]
-    )
+    assert client.get_candlesticks("KXHIGHNY", old, 1780272000, 1780272060, historical=True) == fake.candles[old]
     assert [c.path for c in fake.calls] == [f"/historical/markets/{old}/candlesticks"]  # no cutoff lookup
     with pytest.raises(ValueError, match="historical="):
         client.get_candlesticks("KXHIGHNY", old, 1780272000, 1780272060)
@@ -450,9 +443,7 @@ def test_from_env(fake, rsa_key, tmp_path):
     with pytest.raises(ConfigError, match="KALSHI_READ_RATE"):
         KalshiClient.from_env({"KALSHI_READ_RATE": "fast"})
     with pytest.raises(ConfigError, match="KALSHI_PRIVATE_KEY_PATH"):
-        KalshiClient.from_env(
-            {"KALSHI_API_KEY_ID": KEY_ID, "KALSHI_PRIVATE_KEY_PATH": str(tmp_path / "nope")}
-        )
+        KalshiClient.from_env({"KALSHI_API_KEY_ID": KEY_ID, "KALSHI_PRIVATE_KEY_PATH": str(tmp_path / "nope")})
 
 
 def test_secrets_stay_out_of_logs_reprs_and_errors(client, fake, rsa_key, other_key, caplog):

@@ -48,9 +48,7 @@ def test_ladder_matches_the_documented_example():
 
 def test_ladders_are_valid_for_every_city_over_thirty_days():
     for day in _days(30):
-        brackets = [
-            bracket_from_strikes(m.ticker, m.strike_type, m.floor_strike, m.cap_strike) for m in day.markets
-        ]
+        brackets = [bracket_from_strikes(m.ticker, m.strike_type, m.floor_strike, m.cap_strike) for m in day.markets]
         validate_ladder(brackets, event=day.event_ticker)
         # Centred on the forecast: the middle edge is the half degree nearest it.
         middle_edge = day.markets[2].cap_strike + 0.5

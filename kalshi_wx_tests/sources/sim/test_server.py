@@ -18,7 +18,6 @@ from kalshi_wx.sources.sim.exchange import parse_event_ticker, served_dates
 from kalshi_wx.sources.sim.weather import simulate_weather
 
 CONFIG = SimConfig()
-REAL_MARKETS = "kalshi/ericzzhang27_Kalshi-Weather-Trading/market_discovery_raw_KXHIGHNY_26JUN01-02.json"
 REAL_BOOKS = "kalshi/ericzzhang27_Kalshi-Weather-Trading/orderbook_fp_raw_20260824T193510Z.jsonl"
 DOLLARS = re.compile(r"^[01]\.\d{4}$")
 COUNT = re.compile(r"^\d+\.\d{2}$")
@@ -94,8 +93,8 @@ def test_same_seed_same_payloads_across_servers_and_another_seed_differs(http, s
 # ---- Kalshi market objects ---------------------------------------------------------------------
 
 
-def test_market_objects_have_the_real_fields_and_formats(http, sim, real_data):
-    real = json.loads((real_data / REAL_MARKETS).read_text())
+def test_market_objects_have_the_real_fields_and_formats(http, sim, real_markets):
+    real = real_markets
     real_keys = set().union(*(m.keys() for m in real))
     markets = _ok(_kalshi(http, sim, "/markets", event_ticker="KXHIGHNY-26JUN10"))["markets"]
     assert len(markets) == 6
@@ -291,15 +290,11 @@ def test_candles_respect_the_climate_day_and_appear_only_on_change(http, sim):
         candles = _candles(http, sim, spec.ticker)
         ends = [c["end_period_ts"] for c in candles]
         assert ends == sorted(set(ends))
-        assert (
-            day.start_ts < ends[0] and ends[-1] <= day.end.timestamp() - 60
-        )  # no change in the closed minute
+        assert day.start_ts < ends[0] and ends[-1] <= day.end.timestamp() - 60  # no change in the closed minute
         assert len(candles) < 1440 and np.diff(ends).max() > 60  # quiet minutes are missing
         for candle in candles:
             bid, ask = candle["yes_bid"], candle["yes_ask"]
-            changed = (
-                bid["open_dollars"] != bid["close_dollars"] or ask["open_dollars"] != ask["close_dollars"]
-            )
+            changed = bid["open_dollars"] != bid["close_dollars"] or ask["open_dollars"] != ask["close_dollars"]
             assert changed or candle["volume_fp"] != "0.00"
             assert Decimal(bid["close_dollars"]) < Decimal(ask["close_dollars"])
             price = candle["price"]
@@ -320,9 +315,7 @@ def test_empty_book_renders_as_zero_bid_and_one_dollar_ask(http, sim):
     assert first["yes_bid"]["open_dollars"] == "0.0000" and first["yes_ask"]["open_dollars"] == "1.0000"
     assert first["end_period_ts"] == day.start_ts + 60 * (day.mm_start_minute + 1)
     tails = [c for spec in (day.markets[0], day.markets[-1]) for c in _candles(http, sim, spec.ticker)]
-    assert any(
-        c["yes_bid"]["close_dollars"] == "0.0000" and c["yes_ask"]["close_dollars"] != "1.0000" for c in tails
-    )
+    assert any(c["yes_bid"]["close_dollars"] == "0.0000" and c["yes_ask"]["close_dollars"] != "1.0000" for c in tails)
 
 
 def test_live_candles_stop_at_the_clock(http, sim):
@@ -409,11 +402,7 @@ def test_vc_minutes_have_the_documented_shape_and_track_the_cli(http, sim):
             }
             assert row["stations"] == [city.station] and row["source"] == "obs"
         weather = simulate_weather(CONFIG.seed, city.key, date(2026, 6, 4))
-        mine = [
-            r["temp"]
-            for r in rows
-            if weather.start.timestamp() <= r["datetimeEpoch"] < weather.end.timestamp()
-        ]
+        mine = [r["temp"] for r in rows if weather.start.timestamp() <= r["datetimeEpoch"] < weather.end.timestamp()]
         assert len(mine) == 288
         assert -2.5 <= max(mine) - weather.cli_max_f <= 1.5
     day = doc["days"][0]
@@ -422,9 +411,7 @@ def test_vc_minutes_have_the_documented_shape_and_track_the_cli(http, sim):
 
 
 def test_vc_defaults_local_days_and_fifteen_minute_rows(http, sim):
-    doc = _ok(
-        http.get(f"{sim.vc_base_url}/stn%3AKNYC/2026-06-04", params={"key": "k", "include": "obs,minutes"})
-    )
+    doc = _ok(http.get(f"{sim.vc_base_url}/stn%3AKNYC/2026-06-04", params={"key": "k", "include": "obs,minutes"}))
     assert doc["timezone"] == "America/New_York" and doc["tzoffset"] == -4.0
     hour = doc["days"][0]["hours"][0]
     assert hour["datetime"] == "00:00:00" and [m["datetime"] for m in hour["minutes"]][:2] == [

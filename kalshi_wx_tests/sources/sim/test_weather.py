@@ -44,9 +44,7 @@ def test_weather_is_identical_in_a_fresh_process():
         "from datetime import date;from kalshi_wx.sources.sim.weather import simulate_weather;"
         "w=simulate_weather(7,'nyc',date(2026,6,1));print(repr(float(w.minute_temp.sum())),w.cli_max_f)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.split()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     here = simulate_weather(7, "nyc", DAY)
     assert out == [repr(float(here.minute_temp.sum())), str(here.cli_max_f)]
 
@@ -86,9 +84,7 @@ def test_five_minute_obs_are_whole_celsius_and_near_but_not_always_the_cli_max()
 
 def test_seasons_cities_and_diurnal_timing_are_plausible():
     def mean_high(city: str, first: date) -> float:
-        return float(
-            np.mean([simulate_weather(7, city, first + timedelta(days=i)).cli_max_f for i in range(30)])
-        )
+        return float(np.mean([simulate_weather(7, city, first + timedelta(days=i)).cli_max_f for i in range(30)]))
 
     assert mean_high("chi", date(2026, 7, 1)) - mean_high("chi", date(2026, 1, 1)) > 35
     assert mean_high("mia", date(2026, 1, 1)) > mean_high("den", date(2026, 1, 1)) + 20
