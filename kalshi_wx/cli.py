@@ -72,7 +72,6 @@ def _materialize(args, *, mode: str | None) -> int:
 
 
 def cmd_demo(args) -> int:
-    os.environ.setdefault("KALSHI_WX_SOURCES", "sim")
     args.end = args.start + timedelta(days=args.days - 1)
     code = _materialize(args, mode="sim")
     from kalshi_wx.summary import print_summary

@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -26,6 +25,7 @@ from kalshi_wx.config import City
 from kalshi_wx.core.climate_day import climate_day_window
 from kalshi_wx.core.climate_report import ClimateSummary, parse_cli_product
 from kalshi_wx.core.errors import PayloadError
+from kalshi_wx.sources.http import RetryPolicy, SourceUnavailableError, send_with_retries
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,6 @@ DEFAULT_BASE_URL = "https://api.weather.gov"
 DEFAULT_USER_AGENT = "kalshi-wx (https://github.com/kalshi-wx)"
 # Finals come out a few hours after the climate day; corrections can follow a day or so later.
 REPORT_WINDOW_AFTER_DAY = timedelta(days=2)
-_RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 
 class NwsUnavailableError(RuntimeError):
@@ -107,11 +106,8 @@ class NwsClient:
         max_attempts: int = 3,
         backoff_seconds: float = 1.0,
     ):
-        if max_attempts < 1:
-            raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
         self.base_url = (base_url or os.environ.get("NWS_API_BASE") or DEFAULT_BASE_URL).rstrip("/")
-        self._max_attempts = max_attempts
-        self._backoff_seconds = backoff_seconds
+        self._retry = RetryPolicy(max_attempts=max_attempts, base_delay_s=backoff_seconds)
         self._http = httpx.Client(
             timeout=timeout,
             follow_redirects=True,
@@ -129,27 +125,26 @@ class NwsClient:
 
     def _get_json(self, path: str) -> tuple[str, Any]:
         endpoint = f"{self.base_url}{path}"
-        failure = ""
-        for attempt in range(1, self._max_attempts + 1):
-            try:
-                response = self._http.get(endpoint)
-            except httpx.TransportError as exc:  # includes timeouts and refused connections
-                failure = f"{type(exc).__name__}: {exc}"
-            else:
-                if response.status_code in _RETRY_STATUSES:
-                    failure = f"HTTP {response.status_code}"
-                elif response.is_error:
-                    raise PayloadError(endpoint, f"HTTP {response.status_code}: {response.text[:200]!r}")
-                else:
-                    try:
-                        return endpoint, response.json()
-                    except ValueError as exc:
-                        raise PayloadError(endpoint, f"response is not valid JSON: {exc}") from None
-            if attempt < self._max_attempts:
-                delay = self._backoff_seconds * 2 ** (attempt - 1)
-                log.warning("GET %s failed (%s); retry %d in %.1fs", endpoint, failure, attempt, delay)
-                time.sleep(delay)
-        raise NwsUnavailableError(f"{endpoint}: gave up after {self._max_attempts} attempts; last error {failure}")
+        try:
+            response = send_with_retries(
+                lambda: self._http.get(endpoint),
+                source="nws",
+                endpoint=f"GET {path}",
+                policy=self._retry,
+                logger=log,
+            )
+        except SourceUnavailableError as exc:
+            raise NwsUnavailableError(f"{endpoint}: gave up after {exc.attempts} attempts; {exc}") from None
+        if response.status_code == 429 or response.status_code >= 500:
+            raise NwsUnavailableError(
+                f"{endpoint}: gave up after {self._retry.max_attempts} attempts; last error HTTP {response.status_code}"
+            )
+        if response.is_error:
+            raise PayloadError(endpoint, f"HTTP {response.status_code}: {response.text[:200]!r}")
+        try:
+            return endpoint, response.json()
+        except ValueError as exc:
+            raise PayloadError(endpoint, f"response is not valid JSON: {exc}") from None
 
     def list_cli_products(self, issuedby: str, since: datetime | None = None) -> list[ProductRef]:
         """CLI products listed for a 3-letter CLI id, oldest first, optionally only those issued >= since."""

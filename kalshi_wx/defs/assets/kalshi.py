@@ -1,5 +1,7 @@
-# Dagster reads these annotations at definition time, so they must not be strings (no __future__).
 """Raw Kalshi assets: series, each climate day's bracket ladder, dense 1-minute candles, trades."""
+
+# No `from __future__ import annotations` in asset modules: Dagster validates the `context`
+# annotation at definition time and rejects it as a string.
 
 from datetime import UTC, datetime
 
@@ -15,14 +17,12 @@ from kalshi_wx.core.kalshi_frames import (
     series_frame,
     trades_frame,
 )
-from kalshi_wx.defs.partitions import city_and_date, city_date_partitions
-from kalshi_wx.defs.resources import WAREHOUSE_POOL, KalshiResource, storage_kind
-
-KINDS = {"kalshi", "polars", storage_kind()}
-OWNERS = ["team:data-platform"]
+from kalshi_wx.defs.assets.common import MARKETS_INPUT, warehouse_asset
+from kalshi_wx.defs.partitions import city_and_date
+from kalshi_wx.defs.resources import KalshiResource
 
 
-@dg.asset(key=["kalshi", "series"], group_name="kalshi", kinds=KINDS, owners=OWNERS, pool=WAREHOUSE_POOL)
+@warehouse_asset("kalshi", "series", source_kind="kalshi", partitioned=False)
 def series(context: dg.AssetExecutionContext, kalshi: KalshiResource) -> pl.DataFrame:
     """Kalshi series of every configured city: fee type, fee multiplier and settlement sources."""
     fetched_at = datetime.now(UTC)
@@ -36,14 +36,7 @@ def series(context: dg.AssetExecutionContext, kalshi: KalshiResource) -> pl.Data
     return frame
 
 
-@dg.asset(
-    key=["kalshi", "markets"],
-    group_name="kalshi",
-    kinds=KINDS,
-    owners=OWNERS,
-    partitions_def=city_date_partitions,
-    pool=WAREHOUSE_POOL,
-)
+@warehouse_asset("kalshi", "markets", source_kind="kalshi")
 def markets(context: dg.AssetExecutionContext, kalshi: KalshiResource) -> dg.Output[pl.DataFrame]:
     """The climate day's bracket ladder: strikes, whole-degree YES range, status and settled result."""
     city_key, day = city_and_date(context.partition_key)
@@ -58,15 +51,7 @@ def markets(context: dg.AssetExecutionContext, kalshi: KalshiResource) -> dg.Out
     return dg.Output(frame, metadata={"event_ticker": event, "ladder": dg.MetadataValue.md(_markdown(ladder))})
 
 
-@dg.asset(
-    key=["kalshi", "candles_1m"],
-    group_name="kalshi",
-    kinds=KINDS,
-    owners=OWNERS,
-    partitions_def=city_date_partitions,
-    pool=WAREHOUSE_POOL,
-    ins={"markets": dg.AssetIn(key=["kalshi", "markets"])},
-)
+@warehouse_asset("kalshi", "candles_1m", source_kind="kalshi", ins=MARKETS_INPUT)
 def candles_1m(context: dg.AssetExecutionContext, kalshi: KalshiResource, markets: pl.DataFrame) -> pl.DataFrame:
     """Dense 1-minute YES bid/ask grid per market over the climate day; quiet minutes carried forward."""
     city_key, day = city_and_date(context.partition_key)
@@ -87,15 +72,7 @@ def candles_1m(context: dg.AssetExecutionContext, kalshi: KalshiResource, market
     )
 
 
-@dg.asset(
-    key=["kalshi", "trades"],
-    group_name="kalshi",
-    kinds=KINDS,
-    owners=OWNERS,
-    partitions_def=city_date_partitions,
-    pool=WAREHOUSE_POOL,
-    ins={"markets": dg.AssetIn(key=["kalshi", "markets"])},
-)
+@warehouse_asset("kalshi", "trades", source_kind="kalshi", ins=MARKETS_INPUT)
 def trades(context: dg.AssetExecutionContext, kalshi: KalshiResource, markets: pl.DataFrame) -> pl.DataFrame:
     """Every trade in the climate day's markets, one row per trade."""
     city_key, day = city_and_date(context.partition_key)

@@ -10,20 +10,12 @@ from kalshi_wx.core.climate_day import climate_day_window
 from kalshi_wx.core.climate_report import select_settlement_report
 from kalshi_wx.core.settlement import settlement_frame
 from kalshi_wx.core.weather_payloads import vc_minutes_frame
-from kalshi_wx.defs.partitions import city_and_date, city_date_partitions
-from kalshi_wx.defs.resources import WAREHOUSE_POOL, NwsResource, VisualCrossingResource, storage_kind
+from kalshi_wx.defs.assets.common import MARKETS_INPUT, warehouse_asset
+from kalshi_wx.defs.partitions import city_and_date
+from kalshi_wx.defs.resources import NwsResource, VisualCrossingResource
 
-OWNERS = ["team:data-platform"]
 
-
-@dg.asset(
-    key=["weather", "vc_minutes"],
-    group_name="weather",
-    kinds={"visualcrossing", "polars", storage_kind()},
-    owners=OWNERS,
-    partitions_def=city_date_partitions,
-    pool=WAREHOUSE_POOL,
-)
+@warehouse_asset("weather", "vc_minutes", source_kind="visualcrossing")
 def vc_minutes(context: dg.AssetExecutionContext, weather: VisualCrossingResource) -> dg.Output[pl.DataFrame]:
     """5-minute observations at the settlement station, each row audited for the station it came from."""
     city_key, day = city_and_date(context.partition_key)
@@ -54,15 +46,7 @@ def vc_minutes(context: dg.AssetExecutionContext, weather: VisualCrossingResourc
     )
 
 
-@dg.asset(
-    key=["weather", "settlement"],
-    group_name="weather",
-    kinds={"nws", "polars", storage_kind()},
-    owners=OWNERS,
-    partitions_def=city_date_partitions,
-    pool=WAREHOUSE_POOL,
-    ins={"markets": dg.AssetIn(key=["kalshi", "markets"])},
-)
+@warehouse_asset("weather", "settlement", source_kind="nws", ins=MARKETS_INPUT)
 def settlement(context: dg.AssetExecutionContext, nws: NwsResource, markets: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     """Official NWS CLI high and low of the climate day, cross-checked against Kalshi's settled result."""
     city_key, day = city_and_date(context.partition_key)
