@@ -64,7 +64,19 @@ def _materialize(args, *, mode: str | None) -> int:
         if not run_series(defs, instance, log_level=log_level):
             print("kalshi/series FAILED: see the run in the Dagster UI", file=sys.stderr)
             return 1
-        print(f"{len(keys)} partition(s) of the raw layer:", flush=True)
+        warmup_days = getattr(args, "warmup_days", 0)
+        if warmup_days:
+            history = partition_keys(
+                _city_list(args.cities), args.start - timedelta(days=warmup_days), args.start - timedelta(days=1)
+            )
+            print(f"{len(history)} earlier day(s) of weather for the AR(1) fit:", flush=True)
+            warm = run_partitions(
+                defs, instance, history, job_name="weather_history", log_level=log_level, on_progress=_print_progress
+            )
+            if not all(o.success for o in warm):
+                print("weather history FAILED: the fit would fall back to its prior", file=sys.stderr)
+                return 1
+        print(f"{len(keys)} city-day partition(s):", flush=True)
         outcomes = run_partitions(defs, instance, keys, log_level=log_level, on_progress=_print_progress)
     failed = [o for o in outcomes if not o.success]
     print(f"done: {len(outcomes) - len(failed)} succeeded, {len(failed)} failed; warehouse {default_warehouse_url()}")
@@ -139,12 +151,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--cities", default=",".join(DEMO_CITIES), help="comma-separated city keys")
     demo.add_argument("--start", type=date.fromisoformat, default=DEMO_START, help="first climate day")
     demo.add_argument("--days", type=int, default=3, help="number of climate days")
+    demo.add_argument("--warmup-days", type=int, default=7, help="earlier days of weather to fit the AR(1) residual on")
     demo.set_defaults(func=cmd_demo)
 
     backfill = sub.add_parser("backfill", help="materialize the raw layer for cities x a date range")
     backfill.add_argument("--cities", required=True, help="comma-separated city keys, or 'all'")
     backfill.add_argument("--start", type=date.fromisoformat, required=True)
     backfill.add_argument("--end", type=date.fromisoformat, required=True, help="inclusive")
+    backfill.add_argument(
+        "--warmup-days", type=int, default=0, help="earlier days of weather to materialize first (for the fit)"
+    )
     backfill.set_defaults(func=cmd_backfill)
 
     doctor = sub.add_parser("doctor", help="check config, keys, storage and connectivity")

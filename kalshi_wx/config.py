@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from datetime import time
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,10 +13,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from kalshi_wx.core.errors import ConfigError
+from kalshi_wx.core.fusion import FusionSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = Path(os.environ.get("KALSHI_WX_CONFIG_DIR", REPO_ROOT / "config"))
 CITIES_FILE = CONFIG_DIR / "cities.yaml"
+PMF_FILE = CONFIG_DIR / "pmf.yaml"
 
 _CITY_FIELDS = {
     "key": str,
@@ -113,3 +116,60 @@ def city(key: str) -> City:
 def kalshi_wx_home() -> Path:
     """Where local data lives: ``$KALSHI_WX_HOME``, default ``./data``."""
     return Path(os.environ.get("KALSHI_WX_HOME", "data")).resolve()
+
+
+@dataclass(frozen=True)
+class HazardSettings:
+    n_paths: int = 4000
+    seed: int = 20260601
+    fit_window_days: int = 14
+    min_fit_days: int = 3
+
+
+@dataclass(frozen=True)
+class PmfConfig:
+    hazard: HazardSettings
+    fusion: FusionSettings
+    score_times_lst: tuple[time, ...]
+
+
+def _section(document: dict, name: str, kind: type, path: Path):
+    entry = document.get(name) or {}
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{path}: {name}: expected a mapping")
+    known = {f.name: f.type for f in fields(kind)}
+    unknown = sorted(set(entry) - set(known))
+    if unknown:
+        raise ConfigError(f"{path}: {name}: unknown key(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    for key, value in entry.items():
+        wants_int = known[key] == "int"
+        if isinstance(value, bool) or not isinstance(value, int | float) or (wants_int and isinstance(value, float)):
+            raise ConfigError(f"{path}: {name}.{key}: expected a number ({known[key]}), got {value!r}")
+    try:
+        return kind(**entry)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {name}: {exc}") from None
+
+
+def load_pmf_config(path: Path = PMF_FILE) -> PmfConfig:
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: probability engine config not found") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    times = []
+    for text in (document.get("diagnostics") or {}).get("score_times_lst", ["10:00", "13:00", "16:00"]):
+        try:
+            times.append(time.fromisoformat(str(text)))
+        except ValueError:
+            raise ConfigError(f"{path}: diagnostics.score_times_lst: {text!r} is not HH:MM") from None
+    hazard = _section(document, "hazard", HazardSettings, path)
+    if hazard.n_paths < 100 or hazard.min_fit_days < 1 or hazard.fit_window_days < hazard.min_fit_days:
+        raise ConfigError(f"{path}: hazard: need n_paths >= 100 and 1 <= min_fit_days <= fit_window_days")
+    return PmfConfig(hazard, _section(document, "fusion", FusionSettings, path), tuple(times))
+
+
+@cache
+def pmf_config() -> PmfConfig:
+    return load_pmf_config()

@@ -53,3 +53,13 @@ def ladder_problems(markets: pl.DataFrame) -> list[str]:
         except PayloadError as exc:
             problems.append(str(exc))
     return problems
+
+
+def pmf_sum_problems(frame: pl.DataFrame, column: str, tolerance: float = 1e-6) -> list[str]:
+    """Every minute's probabilities over the ladder must sum to 1."""
+    sums = frame.group_by("ts").agg(pl.col(column).sum().alias("total"))
+    bad = sums.filter((pl.col("total") - 1).abs() > tolerance).sort("ts")
+    if bad.is_empty():
+        return []
+    first = bad.row(0, named=True)
+    return [f"{bad.height} minute(s) where {column} sums to other than 1, e.g. {first['total']:.6f} at {first['ts']}"]

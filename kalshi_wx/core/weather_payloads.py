@@ -141,3 +141,58 @@ def vc_minutes_frame(
         for _, row in sorted(by_ts.items())
     ]
     return pl.DataFrame(rows, schema=VC_MINUTES_SCHEMA)
+
+
+VC_FORECAST_SCHEMA = pl.Schema(
+    {
+        "city": pl.Utf8,
+        "climate_date": pl.Date,
+        "station": pl.Utf8,
+        "issued_at": pl.Datetime("us", "UTC"),
+        "ts": pl.Datetime("us", "UTC"),
+        "temp_f": pl.Float64,
+        "source": pl.Utf8,
+        "raw_json": pl.Utf8,
+    }
+)
+
+
+def vc_forecast_frame(
+    doc: Mapping[str, Any],
+    *,
+    city: str,
+    climate_date: date,
+    station: str,
+    issued_at: datetime,
+    window: tuple[datetime, datetime],
+    source: str,
+) -> pl.DataFrame:
+    """Hourly forecast rows valid inside the climate day, stamped with when the forecast was issued.
+
+    ``issued_at`` is the model run behind ``forecastBasisDate`` (00:00 UTC of that date): a
+    consumer may use a row only from then on, which is what keeps the baseline free of look-ahead.
+    """
+    if not isinstance(doc, Mapping) or not isinstance(doc.get("days"), list):
+        raise PayloadError(source, "missing or not a list", field="days")
+    rows = []
+    for d, day in enumerate(doc["days"]):
+        day_where = f"day {day.get('datetime', d) if isinstance(day, Mapping) else d}"
+        for h, hour in enumerate(_list(day, "hours", source=source, where=day_where)):
+            where = f"{day_where} hour {hour.get('datetime', h) if isinstance(hour, Mapping) else h}"
+            epoch = _number(hour, "datetimeEpoch", source=source, where=where, required=True)
+            ts = datetime.fromtimestamp(epoch, UTC)
+            if not window[0] <= ts < window[1]:
+                continue
+            rows.append(
+                {
+                    "city": city,
+                    "climate_date": climate_date,
+                    "station": station,
+                    "issued_at": issued_at,
+                    "ts": ts,
+                    "temp_f": _number(hour, "temp", source=source, where=where, required=True),
+                    "source": hour.get("source") or day.get("source") or "fcst",
+                    "raw_json": json.dumps(hour, sort_keys=True),
+                }
+            )
+    return pl.DataFrame(rows, schema=VC_FORECAST_SCHEMA).unique(subset=["ts"], keep="first").sort("ts")

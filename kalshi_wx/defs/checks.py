@@ -1,4 +1,4 @@
-"""Partitioned asset checks on every raw table: unique keys, climate-day window, prices, ladders.
+"""Partitioned asset checks: unique keys, climate-day window, prices, ladders, PMFs summing to 1.
 
 A check reads only its partition's slice (``partitions_def`` set), never the whole table.
 """
@@ -11,10 +11,26 @@ import polars as pl
 
 from kalshi_wx.config import city
 from kalshi_wx.core.climate_day import climate_day_window
-from kalshi_wx.core.quality import duplicate_key_problems, ladder_problems, price_problems, window_problems
+from kalshi_wx.core.quality import (
+    duplicate_key_problems,
+    ladder_problems,
+    pmf_sum_problems,
+    price_problems,
+    window_problems,
+)
 from kalshi_wx.defs.partitions import city_and_date, city_date_partitions
 from kalshi_wx.warehouse.resource import Warehouse
-from kalshi_wx.warehouse.schemas import CANDLES_1M, MARKETS, SETTLEMENT, TRADES, VC_MINUTES, TableSchema
+from kalshi_wx.warehouse.schemas import (
+    CANDLES_1M,
+    FUSED_PMF,
+    HAZARD_PMF,
+    MARKETS,
+    SETTLEMENT,
+    TRADES,
+    VC_FORECAST,
+    VC_MINUTES,
+    TableSchema,
+)
 
 # Partitioned checks are "preview" in Dagster 1.13, but without them a check loads the whole table
 # and records no partition (shared/reference/dagster_notes.md), so we use them knowingly.
@@ -69,8 +85,15 @@ def _prices_in_unit_interval(table: TableSchema, columns: list[str]) -> dg.Asset
     )  # fmt: skip
 
 
+def _pmf_sums_to_one(table: TableSchema, column: str) -> dg.AssetChecksDefinition:
+    return _partition_check(
+        table, "pmf_sums_to_one", f"Every minute's {column} sums to 1 over the ladder.",
+        lambda frame, _: pmf_sum_problems(frame, column),
+    )  # fmt: skip
+
+
 raw_table_checks = [
-    *(_unique(t) for t in (MARKETS, CANDLES_1M, TRADES, VC_MINUTES, SETTLEMENT)),
+    *(_unique(t) for t in (MARKETS, CANDLES_1M, TRADES, VC_MINUTES, SETTLEMENT, VC_FORECAST)),
     *(_in_climate_day(t) for t in (CANDLES_1M, TRADES, VC_MINUTES)),
     _prices_in_unit_interval(MARKETS, ["settlement_value", "last_price"]),
     _prices_in_unit_interval(CANDLES_1M, ["yes_bid", "yes_ask", "trade_price"]),
@@ -81,4 +104,11 @@ raw_table_checks = [
         "The event's brackets cover every whole degree exactly once, so bracket probabilities sum to 1.",
         lambda frame, _: ladder_problems(frame),
     ),  # fmt: skip
+]
+
+pmf_checks = [
+    _unique(HAZARD_PMF),
+    _unique(FUSED_PMF),
+    _pmf_sums_to_one(HAZARD_PMF, "p_wx"),
+    _pmf_sums_to_one(FUSED_PMF, "p_fused_norm"),
 ]

@@ -1,15 +1,19 @@
-"""Jobs: the raw layer for one city-day partition (used by backfills and the demo)."""
-
-from __future__ import annotations
+"""Jobs over the city x climate-day graph (used by backfills, the demo and schedules)."""
 
 import dagster as dg
 
-raw_daily_job = dg.define_asset_job(
-    "raw_daily",
-    selection=dg.AssetSelection.groups("kalshi", "weather") - dg.AssetSelection.assets(["kalshi", "series"]),
-    description="Markets, candles, trades, weather and settlement for one city and climate day.",
+SERIES = dg.AssetSelection.assets(["kalshi", "series"])
+
+daily_job = dg.define_asset_job(
+    "daily",
+    selection=dg.AssetSelection.all() - SERIES,
+    description="Everything for one city and climate day: raw data, features, probabilities.",
 )
 
-series_job = dg.define_asset_job(
-    "kalshi_series", selection=dg.AssetSelection.assets(["kalshi", "series"]), description="Kalshi series."
+weather_history_job = dg.define_asset_job(
+    "weather_history",
+    selection=dg.AssetSelection.assets(["weather", "vc_minutes"], ["weather", "vc_forecast"]),
+    description="Observations and forecasts only: the trailing days the AR(1) fit reads.",
 )
+
+series_job = dg.define_asset_job("kalshi_series", selection=SERIES, description="Kalshi series.")

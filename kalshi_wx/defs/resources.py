@@ -78,10 +78,13 @@ class NwsResource(dg.ConfigurableResource):
 def build_resources(mode: SourceMode | None = None, warehouse_url: str | None = None) -> dict[str, object]:
     mode = mode or source_mode()
     warehouse = Warehouse(url=warehouse_url or default_warehouse_url())
+    from kalshi_wx.defs.dbt import dbt_cli_resource  # defs.dbt imports this module
+
     return {
         "warehouse": warehouse,
         "io_manager": WarehouseIOManager(warehouse=warehouse),
         "kalshi": KalshiResource(mode=mode),
         "weather": VisualCrossingResource(mode=mode),
         "nws": NwsResource(mode=mode),
+        "dbt": dbt_cli_resource(warehouse),
     }

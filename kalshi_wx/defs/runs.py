@@ -1,4 +1,4 @@
-"""Run partitions of the raw layer through a real Dagster instance, with progress and a summary."""
+"""Run city x climate-day partitions through a real Dagster instance, with progress."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def run_partitions(
     instance: dg.DagsterInstance,
     keys: Sequence[dg.MultiPartitionKey],
     *,
-    job_name: str = "raw_daily",
+    job_name: str = "daily",
     log_level: str = "WARNING",
     on_progress: Callable[[int, int, PartitionOutcome], None] | None = None,
 ) -> list[PartitionOutcome]:

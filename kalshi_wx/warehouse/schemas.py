@@ -158,7 +158,60 @@ SETTLEMENT = _partitioned(
     raw_text=pl.Utf8,
 )
 
-TABLES: dict[str, TableSchema] = {t.name: t for t in (SERIES, MARKETS, CANDLES_1M, TRADES, VC_MINUTES, SETTLEMENT)}
+VC_FORECAST = _partitioned(
+    "weather.vc_forecast",
+    ("issued_at", "ts"),
+    station=pl.Utf8,
+    issued_at=UTC_TS,  # when this forecast was known: rows are usable only from then on
+    ts=UTC_TS,  # the forecast's valid time
+    temp_f=pl.Float64,
+    source=pl.Utf8,  # Visual Crossing's own label, "fcst" for forecasts
+    raw_json=pl.Utf8,
+)
+
+HAZARD_PARAMS = _partitioned(
+    "pmf.hazard_params",
+    ("hour_lst",),
+    hour_lst=pl.Int32,  # hour of the climate day, local standard time
+    phi=pl.Float64,  # per-minute AR(1) coefficient of the residual against the baseline
+    sigma=pl.Float64,  # per-minute innovation sd (degF) for this hour
+    fit_start=pl.Date,  # trailing fit window, always ending before climate_date
+    fit_end=pl.Date,
+    n_days=pl.Int32,
+    method=pl.Utf8,  # "fit" or "prior" (too few trailing days)
+    trailing_high_f=pl.Float64,  # mean observed high/low of the trailing days: the baseline
+    trailing_low_f=pl.Float64,  # shape when no forecast was issued before the day (null if none)
+)
+
+HAZARD_PMF = _partitioned(
+    "pmf.hazard_pmf",
+    ("ticker", "ts"),
+    ticker=pl.Utf8,
+    ts=UTC_TS,  # minute start; uses observations stamped <= ts only
+    running_max_f=pl.Float64,
+    p_wx=pl.Float64,
+    hazard_next_5m=pl.Float64,
+    hazard_next_60m=pl.Float64,
+)
+
+FUSED_PMF = _partitioned(
+    "pmf.fused_pmf",
+    ("ticker", "ts"),
+    ticker=pl.Utf8,
+    ts=UTC_TS,
+    p_wx=pl.Float64,
+    p_mkt=pl.Float64,  # normalised market mid; null while the ladder has no usable quotes
+    w_mkt=pl.Float64,  # weight of the market in the logit pool
+    p_fused=pl.Float64,
+    p_fused_norm=pl.Float64,
+)
+
+TABLES: dict[str, TableSchema] = {
+    t.name: t
+    for t in (
+        SERIES, MARKETS, CANDLES_1M, TRADES, VC_MINUTES, SETTLEMENT, VC_FORECAST, HAZARD_PARAMS, HAZARD_PMF, FUSED_PMF,
+    )
+}  # fmt: skip
 
 
 def table_for(group: str, name: str) -> TableSchema:

@@ -5,7 +5,13 @@ from decimal import Decimal
 
 import polars as pl
 
-from kalshi_wx.core.quality import duplicate_key_problems, ladder_problems, price_problems, window_problems
+from kalshi_wx.core.quality import (
+    duplicate_key_problems,
+    ladder_problems,
+    pmf_sum_problems,
+    price_problems,
+    window_problems,
+)
 
 WINDOW = (datetime(2026, 6, 1, 5, tzinfo=UTC), datetime(2026, 6, 2, 5, tzinfo=UTC))
 
@@ -41,3 +47,12 @@ def test_ladder_gap_is_reported_per_event():
     problems = ladder_problems(markets)
     assert len(problems) == 1 and problems[0].startswith("E2")
     assert ladder_problems(markets.head(0)) == ["no markets"]
+
+
+def test_pmf_sums():
+    ts = [WINDOW[0], WINDOW[0], WINDOW[1], WINDOW[1]]
+    good = pl.DataFrame({"ts": ts, "p": [0.25, 0.75, 1.0, 0.0]})
+    assert pmf_sum_problems(good, "p") == []
+    bad = pl.DataFrame({"ts": ts, "p": [0.25, 0.70, 1.0, 0.0]})
+    [problem] = pmf_sum_problems(bad, "p")
+    assert problem.startswith("1 minute(s) where p sums to other than 1, e.g. 0.950000")

@@ -1,6 +1,6 @@
 """Raw weather assets: station-locked 5-minute observations and the official settlement high."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import dagster as dg
 import polars as pl
@@ -9,7 +9,7 @@ from kalshi_wx.config import city
 from kalshi_wx.core.climate_day import climate_day_window
 from kalshi_wx.core.climate_report import select_settlement_report
 from kalshi_wx.core.settlement import settlement_frame
-from kalshi_wx.core.weather_payloads import vc_minutes_frame
+from kalshi_wx.core.weather_payloads import vc_forecast_frame, vc_minutes_frame
 from kalshi_wx.defs.assets.common import MARKETS_INPUT, warehouse_asset
 from kalshi_wx.defs.partitions import city_and_date
 from kalshi_wx.defs.resources import NwsResource, VisualCrossingResource
@@ -42,6 +42,40 @@ def vc_minutes(context: dg.AssetExecutionContext, weather: VisualCrossingResourc
             "query_cost": result.query_cost,
             "rows_from_other_stations": off_station,
             "max_temp_f": frame["temp_f"].max() if frame.height else None,
+        },
+    )
+
+
+@warehouse_asset("weather", "vc_forecast", source_kind="visualcrossing")
+def vc_forecast(context: dg.AssetExecutionContext, weather: VisualCrossingResource) -> dg.Output[pl.DataFrame]:
+    """Hourly forecast for the climate day as issued before it began: the Monte Carlo's baseline shape."""
+    city_key, day = city_and_date(context.partition_key)
+    cfg = city(city_key)
+    window = climate_day_window(day, cfg.std_utc_offset_hours)
+    # forecastBasisDate D is Visual Crossing's 00:00 UTC model run: the evening before every US
+    # climate day D starts, so nothing in it was known later than the day's first minute.
+    issued_at = datetime.combine(day, time(0), UTC)
+    with weather.client() as client:
+        result = client.get_forecast(
+            cfg.station, window[0].date(), (window[1] - timedelta(seconds=1)).date(), basis_date=day
+        )
+    frame = vc_forecast_frame(
+        result.document,
+        city=city_key,
+        climate_date=day,
+        station=cfg.station,
+        issued_at=issued_at,
+        window=window,
+        source=result.url,
+    )
+    if frame.height < 24:
+        context.log.warning(f"forecast covers {frame.height} of the climate day's 24 hours")
+    return dg.Output(
+        frame,
+        metadata={
+            "issued_at": issued_at.isoformat(),
+            "query_cost": result.query_cost,
+            "forecast_high_f": frame["temp_f"].max() if frame.height else None,
         },
     )
 

@@ -150,18 +150,19 @@ def _forecast_day(config: SimConfig, query: VcQuery, day: date, basis: date) -> 
     basis_time = datetime.combine(basis, time(0), UTC)
     start, end = _day_window(query, day)
     hours = np.arange(int(start.timestamp()), int(end.timestamp()), 3600)
-    temps = []
+    served, temps = [], []
     for weather in _weather_days(config.seed, query.city, start, end):
+        # One forecast per climate day: hours of a day whose forecast was not issued by the basis
+        # time are left out (the real service would extrapolate further; the sim does not).
         if weather.forecast_issued_at > basis_time:
-            raise VcRequestError(
-                f"Bad API Request:the simulator keeps one forecast per climate day; the one for "
-                f"{weather.climate_date} is issued at {weather.forecast_issued_at:%Y-%m-%dT%H:%MZ}, after "
-                f"forecastBasisDate {basis}"
-            )
+            continue
         mine = hours[(hours >= weather.start.timestamp()) & (hours < weather.end.timestamp())]
         minutes = (mine - int(weather.start.timestamp())) // 60
+        served.append(mine)
         temps.append(np.round(weather.forecast_minute_temp[minutes], 1))
-    temp = np.concatenate(temps)
+    if not temps:
+        raise VcRequestError(f"Bad API Request:no simulated forecast for {day} was issued by forecastBasisDate {basis}")
+    hours, temp = np.concatenate(served), np.concatenate(temps)
     hour_docs = [
         _pick(
             {

@@ -428,7 +428,12 @@ def test_vc_forecast_as_of_a_basis_date(http, sim):
     weather = simulate_weather(CONFIG.seed, "aus", date(2026, 6, 4))
     in_day = [h["temp"] for h in hours if h["datetimeEpoch"] >= weather.start.timestamp()]
     assert max(in_day) == pytest.approx(weather.forecast_high, abs=1.0)
-    too_far = http.get(f"{sim.vc_base_url}/stn:KAUS/2026-06-05/2026-06-05", params=params)
+    # UTC 2026-06-05 00:00-05:59 still belongs to Austin's climate day 06-04 (UTC-6): served; the
+    # rest belongs to 06-05, whose forecast is issued after the basis: left out.
+    next_day = _ok(http.get(f"{sim.vc_base_url}/stn:KAUS/2026-06-05/2026-06-05", params=params))
+    late_hours = next_day["days"][0]["hours"]
+    assert len(late_hours) == 6 and max(h["datetimeEpoch"] for h in late_hours) < weather.end.timestamp()
+    too_far = http.get(f"{sim.vc_base_url}/stn:KAUS/2026-06-06/2026-06-06", params=params)
     assert too_far.status_code == 400 and "forecastBasisDate" in too_far.text
 
 
