@@ -107,12 +107,14 @@ def cmd_doctor(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from kalshi_wx.benchmarks.ingest import run_ingest_benchmark
-
     if args.which == "ingest":
+        from kalshi_wx.benchmarks.ingest import run_ingest_benchmark
+
         result = run_ingest_benchmark(requests=args.requests)
-    else:  # argparse restricts the choices
-        raise AssertionError(args.which)
+    else:
+        from kalshi_wx.benchmarks.hazard import run_hazard_benchmark
+
+        result = run_hazard_benchmark(n_paths=args.paths)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -167,9 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.set_defaults(func=cmd_doctor)
 
     bench = sub.add_parser("bench", help="performance figures")
-    bench.add_argument("which", choices=["ingest"])
+    bench.add_argument("which", choices=["ingest", "hazard"])
     bench.add_argument("--json", action="store_true")
-    bench.add_argument("--requests", type=int, default=200)
+    bench.add_argument("--requests", type=int, default=200, help="ingest: requests against the 20/s fake")
+    bench.add_argument("--paths", type=int, default=10_000, help="hazard: Monte Carlo paths")
     bench.set_defaults(func=cmd_bench)
 
     parse_cli = sub.add_parser("parse-cli", help="parse one NWS Daily Climate Report (CLI) product file")

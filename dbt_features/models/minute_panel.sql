@@ -1,9 +1,11 @@
+{#- One (city, climate_date) slice per run: the pre-hook empties it and delete+insert refills it.
+    A new column is appended, so older partitions keep their rows (null there) until rebuilt. -#}
 {{
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['city', 'climate_date', 'ticker', 'ts'],
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         pre_hook=["{{ prefer_hash_joins() }}", "{{ delete_partition_slice() }}"],
         indexes=partition_index(),
     )
@@ -39,13 +41,36 @@ quotes as (
 
 ),
 
+known_at_ts as (
+
+    -- A candle stamped ts is the bar [ts, ts + 1 min) and carries that bar's close, which is only
+    -- known at ts + 1 min. The book known at ts is therefore the previous bar's close.
+    select
+        city,
+        climate_date,
+        ticker,
+        event_ticker,
+        ts,
+        lo_f,
+        hi_f,
+        close_time,
+        lag(yes_bid) over by_ticker as yes_bid,
+        lag(yes_ask) over by_ticker as yes_ask,
+        coalesce(lag(has_quote) over by_ticker, false) as has_quote,
+        lag(volume) over by_ticker as volume,
+        lag(trade_price) over by_ticker as trade_price
+    from quotes
+    window by_ticker as (partition by ticker order by ts)
+
+),
+
 priced as (
 
     select
         *,
         case when yes_bid is not null and yes_ask is not null then (yes_bid + yes_ask) / 2 end as mid,
         yes_ask - yes_bid as spread
-    from quotes
+    from known_at_ts
 
 ),
 

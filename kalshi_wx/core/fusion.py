@@ -51,6 +51,8 @@ def market_pmf(candles: pl.DataFrame, settings: FusionSettings) -> pl.DataFrame:
     any_side = pl.col("yes_bid").is_not_null() | pl.col("yes_ask").is_not_null()
     quoted = (
         candles.sort("ticker", "ts")
+        # A candle stamped ts closes at ts + 1 min: the book known at ts is the previous bar's close.
+        .with_columns(pl.col("yes_bid", "yes_ask").shift(1).over("ticker"))
         .with_columns(
             mid=pl.when(any_side).then((bid + ask) / 2),
             spread=pl.when(any_side).then(ask - bid),

@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -53,7 +54,6 @@ class DbtConnection:
     """The profiles.yml target for a warehouse and the environment its profile reads."""
 
     target: str
-    adapter: str
     env: Mapping[str, str] = field(repr=False)  # holds the PostgreSQL password
 
 
@@ -61,7 +61,7 @@ def dbt_connection(warehouse_url: str) -> DbtConnection:
     """Target and ``KALSHI_WX_*`` variables for ``warehouse_url``, interpreted as the warehouse itself does."""
     backend = backend_from_url(warehouse_url)
     if isinstance(backend, DuckDBBackend):
-        return DbtConnection("local", "duckdb", {"KALSHI_WX_DUCKDB_PATH": str(backend.path)})
+        return DbtConnection("local", {"KALSHI_WX_DUCKDB_PATH": str(backend.path)})
     if isinstance(backend, PostgresBackend):
         parts = urlsplit(backend.dsn)
         env = {
@@ -72,7 +72,7 @@ def dbt_connection(warehouse_url: str) -> DbtConnection:
             "KALSHI_WX_PG_DB": unquote(parts.path.lstrip("/")) or "postgres",
             "KALSHI_WX_PG_SSLMODE": parse_qs(parts.query).get("sslmode", ["prefer"])[0],
         }
-        return DbtConnection("prod", "postgres", env)
+        return DbtConnection("prod", env)
     raise ValueError(f"dbt has no profile target for a {backend.kind} warehouse ({backend.display_url})")
 
 
@@ -101,7 +101,7 @@ def _environ(overrides: Mapping[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def manifest_is_current(project: DbtProject, adapter: str) -> bool:
+def manifest_is_current(project: DbtProject) -> bool:
     if not project.manifest_path.exists():
         return False
     built = project.manifest_path.stat().st_mtime
@@ -110,23 +110,21 @@ def manifest_is_current(project: DbtProject, adapter: str) -> bool:
         files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
         if any(f.stat().st_mtime > built for f in files):
             return False
-    metadata = json.loads(project.manifest_path.read_text())["metadata"]
-    # The adapter decides the assets' storage metadata, so a manifest from the other warehouse is stale.
-    return metadata.get("adapter_type") == adapter
+    return True
 
 
-def prepare_manifest(project: DbtProject, adapter: str) -> None:
+def prepare_manifest(project: DbtProject) -> None:
     """Run ``dbt parse`` (no database connection) when the manifest is missing or older than the project.
 
     Definitions need the manifest at import time and it is not committed, so a fresh clone, CI and
     a model edit under ``dagster dev`` all land here; otherwise this is one stat per project file.
     """
-    if manifest_is_current(project, adapter):
+    if manifest_is_current(project):
         return
     project.manifest_path.parent.mkdir(parents=True, exist_ok=True)
     # The webserver, daemon and code server import at once: one parses, the others find it current.
     with FileLock(f"{project.manifest_path}.lock"):
-        if manifest_is_current(project, adapter):
+        if manifest_is_current(project):
             return
         log.info("dbt manifest %s is missing or stale: running `dbt parse`", project.manifest_path)
         started = time.monotonic()
@@ -143,9 +141,10 @@ def prepare_manifest(project: DbtProject, adapter: str) -> None:
         log.info("dbt parse wrote %s in %.1fs", project.manifest_path, time.monotonic() - started)
 
 
-_default_connection = dbt_connection(default_warehouse_url())
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target=_default_connection.target)
-prepare_manifest(dbt_project, _default_connection.adapter)
+dbt_project = DbtProject(
+    project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target=dbt_connection(default_warehouse_url()).target
+)
+prepare_manifest(dbt_project)
 
 
 class WarehouseDbtCliResource(DbtCliResource):
@@ -193,7 +192,7 @@ class FeaturesTranslator(DagsterDbtTranslator):
         return OWNERS
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> dg.AssetSpec:
-        # The manifest's adapter would do, but the kinds must match the Python assets' storage_kind().
+        # dagster-dbt takes the kind from the adapter that last parsed the manifest; the warehouse decides it.
         return super().get_asset_spec(manifest, unique_id, project).replace_attributes(kinds={"dbt", storage_kind()})
 
 
@@ -209,4 +208,8 @@ def dbt_features_assets(context: dg.AssetExecutionContext, dbt: WarehouseDbtCliR
     # dagster-dbt turns the selected subset into --select, so a run can build minute_panel, then
     # the Python PMFs, then minute_panel_full; each dbt test reports as an asset check.
     city, day = city_and_date(context.partition_key)
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars(city, day))], context=context).stream()
+    args = ["build", "--vars", json.dumps(dbt_vars(city, day))]
+    # dagster-dbt would keep every invocation's artifacts (~2 MB) under dbt_features/target, which a
+    # backfill turns into gigabytes; dbt's errors still reach the step failure and the event log.
+    with tempfile.TemporaryDirectory(prefix="dbt_features-") as target_path:
+        yield from dbt.cli(args, context=context, target_path=Path(target_path)).stream()

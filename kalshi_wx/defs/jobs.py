@@ -10,6 +10,12 @@ daily_job = dg.define_asset_job(
     description="Everything for one city and climate day: raw data, features, probabilities.",
 )
 
+raw_daily_job = dg.define_asset_job(
+    "raw_daily",
+    selection=dg.AssetSelection.groups("kalshi", "weather") - SERIES,
+    description="Only the raw layer for one city and climate day: markets, candles, trades, weather, settlement.",
+)
+
 weather_history_job = dg.define_asset_job(
     "weather_history",
     selection=dg.AssetSelection.assets(["weather", "vc_minutes"], ["weather", "vc_forecast"]),

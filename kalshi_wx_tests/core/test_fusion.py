@@ -13,15 +13,20 @@ PRICE = pl.Decimal(12, 6)
 
 
 def candles(quotes: dict[str, list[tuple[str, str] | None]]) -> pl.DataFrame:
-    """Dense grid from per-ticker minute quotes; None = no two-sided quote that minute."""
+    """Dense candle grid where quotes[t][i] is the book KNOWN at minute i (None = empty book).
+
+    A candle stamped s closes at s + 1 min, so the book known at minute i is the bar stamped i - 1.
+    """
     rows = []
     for ticker, minutes in quotes.items():
-        for i, quote in enumerate(minutes):
+        # One more bar than quotes: the grid is dense, so minute len-1 has a row of its own, whose
+        # own close (an empty book here) is only known after the last minute asked about.
+        for i, quote in enumerate([*minutes, None]):
             bid, ask = quote or (None, None)  # (None, "0.04") is a book with asks only
             rows.append(
                 {
                     "ticker": ticker,
-                    "ts": T0 + timedelta(minutes=i),
+                    "ts": T0 + timedelta(minutes=i - 1),
                     "yes_bid": Decimal(bid) if bid else None,
                     "yes_ask": Decimal(ask) if ask else None,
                     "has_quote": bool(bid and ask),
@@ -34,6 +39,11 @@ def candles(quotes: dict[str, list[tuple[str, str] | None]]) -> pl.DataFrame:
     )  # fmt: skip
 
 
+def known(frame: pl.DataFrame) -> pl.DataFrame:
+    """market_pmf rows from T0 on: the row stamped T0 - 1 min has no closed bar before it."""
+    return frame.filter(pl.col("ts") >= T0)
+
+
 def hazard(p_wx: dict[str, list[float]], h60: float = 0.0) -> pl.DataFrame:
     rows = [
         {"ticker": t, "ts": T0 + timedelta(minutes=i), "p_wx": p, "hazard_next_60m": h60}
@@ -44,28 +54,42 @@ def hazard(p_wx: dict[str, list[float]], h60: float = 0.0) -> pl.DataFrame:
 
 
 def test_market_pmf_normalises_mids_and_needs_every_bracket():
-    frame = market_pmf(
-        candles({"A": [("0.20", "0.24"), None], "B": [("0.50", "0.54"), ("0.50", "0.54")], "C": [None, None]}),
-        FusionSettings(),
+    frame = known(
+        market_pmf(
+            candles({"A": [("0.20", "0.24"), None], "B": [("0.50", "0.54"), ("0.50", "0.54")], "C": [None, None]}),
+            FusionSettings(),
+        )
     )
     assert frame.filter(pl.col("ticker") == "A")["p_mkt"].to_list() == [None, None]  # C never quoted
-    two = market_pmf(candles({"A": [("0.20", "0.24")], "B": [("0.70", "0.74")]}), FusionSettings())
+    two = known(market_pmf(candles({"A": [("0.20", "0.24")], "B": [("0.70", "0.74")]}), FusionSettings()))
     assert two.sort("ticker")["p_mkt"].to_list() == pytest.approx([0.22 / 0.94, 0.72 / 0.94])
     assert two["spread"].to_list() == pytest.approx([0.04, 0.04])
 
 
 def test_one_sided_books_are_bounds_and_empty_books_are_gaps():
     one_sided = candles({"A": [(None, "0.04")], "B": [("0.90", "0.94")]})  # A: asks only
-    frame = market_pmf(one_sided, FusionSettings()).sort("ticker")
+    frame = known(market_pmf(one_sided, FusionSettings())).sort("ticker")
     assert frame["p_mkt"].to_list() == pytest.approx([0.02 / 0.94, 0.92 / 0.94])
-    empty = market_pmf(candles({"A": [None], "B": [("0.90", "0.94")]}), FusionSettings())
+    empty = known(market_pmf(candles({"A": [None], "B": [("0.90", "0.94")]}), FusionSettings()))
     assert empty["p_mkt"].to_list() == [None, None]
 
 
 def test_quotes_are_carried_only_while_fresh():
     quotes = {"A": [("0.40", "0.42")] + [None] * 4, "B": [("0.58", "0.60")] * 5}
-    frame = market_pmf(candles(quotes), FusionSettings(max_stale_minutes=2)).filter(pl.col("ticker") == "A")
+    frame = known(market_pmf(candles(quotes), FusionSettings(max_stale_minutes=2))).filter(pl.col("ticker") == "A")
     assert [p is not None for p in frame.sort("ts")["p_mkt"]] == [True, True, True, False, False]
+
+
+def test_a_bar_is_used_only_once_it_has_closed():
+    grid = candles({"A": [("0.40", "0.42"), ("0.10", "0.12")], "B": [("0.58", "0.60"), ("0.88", "0.90")]})
+    by_minute = market_pmf(grid, FusionSettings()).filter(pl.col("ticker") == "A").sort("ts")
+    # The bar stamped T0 (closing at T0 + 1 min) must not move p_mkt at T0.
+    assert by_minute.filter(pl.col("ts") == T0)["p_mkt"].item() == pytest.approx(0.41)
+    changed = grid.with_columns(
+        yes_bid=pl.when(pl.col("ts") == T0).then(pl.lit(Decimal("0.99")).cast(PRICE)).otherwise("yes_bid")
+    )
+    again = market_pmf(changed, FusionSettings()).filter((pl.col("ticker") == "A") & (pl.col("ts") <= T0))
+    assert again.sort("ts")["p_mkt"].to_list() == by_minute.filter(pl.col("ts") <= T0)["p_mkt"].to_list()
 
 
 def test_pool_sums_to_one_and_keeps_the_weather_zeros():

@@ -7,8 +7,9 @@ from kalshi_wx.defs.partitions import city_date_partitions
 
 RAW_ASSETS = {
     "kalshi/series", "kalshi/markets", "kalshi/candles_1m", "kalshi/trades",
-    "weather/vc_minutes", "weather/settlement",
+    "weather/vc_minutes", "weather/vc_forecast", "weather/settlement",
 }  # fmt: skip
+PMF_ASSETS = {"pmf/hazard_params", "pmf/hazard_pmf", "pmf/fused_pmf"}
 
 
 def test_assets_have_description_group_kinds_and_partitions():
@@ -26,6 +27,8 @@ def test_assets_have_description_group_kinds_and_partitions():
 
 def test_definitions_validate_and_jobs_resolve():
     dg.Definitions.validate_loadable(defs)
-    assert defs.resolve_job_def("raw_daily").partitions_def == city_date_partitions
-    checks = defs.resolve_asset_graph().asset_check_keys
-    assert {k.asset_key.to_user_string() for k in checks} == RAW_ASSETS - {"kalshi/series"}
+    for job in ("daily", "raw_daily", "weather_history"):
+        assert defs.resolve_job_def(job).partitions_def == city_date_partitions
+    checks = {k.asset_key.to_user_string() for k in defs.resolve_asset_graph().asset_check_keys}
+    assert RAW_ASSETS - {"kalshi/series"} <= checks
+    assert {"pmf/hazard_pmf", "pmf/fused_pmf"} <= checks
