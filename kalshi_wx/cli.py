@@ -1,4 +1,4 @@
-"""The ``kalshi-wx`` command: demo, backfill, doctor, bench, parse-cli."""
+"""The ``kalshi-wx`` command: demo, backfill, report, doctor, bench, parse-cli."""
 
 from __future__ import annotations
 
@@ -84,11 +84,37 @@ def _materialize(args, *, mode: str | None) -> int:
 
 
 def cmd_demo(args) -> int:
+    import dagster as dg
+
+    from kalshi_wx.core.models import MIN_DAYS
+    from kalshi_wx.definitions import build_definitions
+    from kalshi_wx.defs.resources import build_resources
+    from kalshi_wx.defs.runs import run_city_job
+    from kalshi_wx.reports.backtest import build_range_report
+    from kalshi_wx.summary import print_summary
+    from kalshi_wx.warehouse.resource import Warehouse
+
     args.end = args.start + timedelta(days=args.days - 1)
     code = _materialize(args, mode="sim")
-    from kalshi_wx.summary import print_summary
-
-    print_summary(_city_list(args.cities), args.start, args.end)
+    cities = _city_list(args.cities)
+    defs = build_definitions(build_resources(mode="sim"))
+    log_level = "INFO" if args.verbose else "WARNING"
+    if args.days < MIN_DAYS:
+        print(f"per-city models: skipped (a train/validation/test split needs {MIN_DAYS} days, --days {args.days})")
+    else:
+        print("per-city models (models/cross_bracket_model):")
+        with dg.DagsterInstance.get() as instance:
+            for i, city_key in enumerate(cities, start=1):
+                outcome = run_city_job(defs, instance, "models", city_key, log_level=log_level)
+                _print_progress(i, len(cities), outcome)
+                code = code or (0 if outcome.success else 1)
+    print_summary(cities, args.start, args.end)
+    out_dir = kalshi_wx_home() / "artifacts" / "reports"
+    for city_key in cities:
+        report = build_range_report(Warehouse.from_env(), city_key, args.start, args.end, out_dir)
+        print(f"\nBacktest {city_key} {args.start}..{args.end}:")
+        _print_headline(report.summary)
+        print(f"  report: {report.path}")
     print(
         "\nOpen the UI on the same instance and warehouse:\n"
         f"  DAGSTER_HOME={os.environ['DAGSTER_HOME']} .venv/bin/dagster dev   (or: make dev)"
@@ -98,6 +124,30 @@ def cmd_demo(args) -> int:
 
 def cmd_backfill(args) -> int:
     return _materialize(args, mode=None)
+
+
+def cmd_report(args) -> int:
+    from kalshi_wx.reports.backtest import build_range_report
+    from kalshi_wx.warehouse.resource import Warehouse
+
+    out_dir = Path(args.out) if args.out else kalshi_wx_home() / "artifacts" / "reports"
+    try:
+        report = build_range_report(Warehouse.from_env(), args.city, args.start, args.end, out_dir)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    _print_headline(report.summary)
+    print(f"report: {report.path}")
+    return 0
+
+
+def _print_headline(summary) -> None:
+    for row in summary.iter_rows(named=True):
+        sharpe = "n/a" if row["sharpe_by_day"] is None else f"{row['sharpe_by_day']:.2f}"
+        print(
+            f"  {row['strategy']:<14} {row['days']} days, {row['fills']} fills, net ${row['net']:,.2f} "
+            f"(gross ${row['gross']:,.2f}, fees ${row['fees']:,.2f}), Sharpe by day {sharpe}"
+        )
 
 
 def cmd_doctor(args) -> int:
@@ -111,10 +161,14 @@ def cmd_bench(args) -> int:
         from kalshi_wx.benchmarks.ingest import run_ingest_benchmark
 
         result = run_ingest_benchmark(requests=args.requests)
-    else:
+    elif args.which == "hazard":
         from kalshi_wx.benchmarks.hazard import run_hazard_benchmark
 
         result = run_hazard_benchmark(n_paths=args.paths)
+    else:
+        from kalshi_wx.benchmarks.backtest import run_backtest_benchmark
+
+        result = run_backtest_benchmark(days=args.days)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -165,14 +219,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backfill.set_defaults(func=cmd_backfill)
 
+    report = sub.add_parser("report", help="write the HTML backtest report for a city and date range")
+    report.add_argument("--city", required=True, choices=list(cities()))
+    report.add_argument("--start", type=date.fromisoformat, required=True)
+    report.add_argument("--end", type=date.fromisoformat, required=True, help="inclusive")
+    report.add_argument("--out", help="directory (default $KALSHI_WX_HOME/artifacts/reports)")
+    report.set_defaults(func=cmd_report)
+
     doctor = sub.add_parser("doctor", help="check config, keys, storage and connectivity")
     doctor.set_defaults(func=cmd_doctor)
 
     bench = sub.add_parser("bench", help="performance figures")
-    bench.add_argument("which", choices=["ingest", "hazard"])
+    bench.add_argument("which", choices=["ingest", "hazard", "backtest"])
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--requests", type=int, default=200, help="ingest: requests against the 20/s fake")
     bench.add_argument("--paths", type=int, default=10_000, help="hazard: Monte Carlo paths")
+    bench.add_argument("--days", type=int, default=20, help="backtest: simulated city-days")
     bench.set_defaults(func=cmd_bench)
 
     parse_cli = sub.add_parser("parse-cli", help="parse one NWS Daily Climate Report (CLI) product file")

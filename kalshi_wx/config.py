@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, fields
-from datetime import time
+from datetime import date, time
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -15,10 +16,14 @@ import yaml
 from kalshi_wx.core.errors import ConfigError
 from kalshi_wx.core.fusion import FusionSettings
 
+if TYPE_CHECKING:
+    from kalshi_wx.core.models import LabelSettings, ModelSettings, TrainWindow
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = Path(os.environ.get("KALSHI_WX_CONFIG_DIR", REPO_ROOT / "config"))
 CITIES_FILE = CONFIG_DIR / "cities.yaml"
 PMF_FILE = CONFIG_DIR / "pmf.yaml"
+MODELS_FILE = CONFIG_DIR / "models.yaml"
 
 _CITY_FIELDS = {
     "key": str,
@@ -173,3 +178,97 @@ def load_pmf_config(path: Path = PMF_FILE) -> PmfConfig:
 @cache
 def pmf_config() -> PmfConfig:
     return load_pmf_config()
+
+
+@dataclass(frozen=True)
+class ModelsConfig:
+    window: TrainWindow
+    settings: ModelSettings
+    seed: int
+
+
+def _window_day(value: object, where: str) -> date:
+    # YAML reads an unquoted 2026-06-01 as a date; quoted, or from run config, it is a string.
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"{where}: {value!r} is not a YYYY-MM-DD day") from None
+
+
+def parse_train_window(entry: object, where: str) -> TrainWindow:
+    """A training window from ``{start, end}`` or ``{last_days}`` (YAML or a run's config)."""
+    from kalshi_wx.core.models import TrainWindow  # see load_models_config
+
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected a mapping with start and end, or last_days")
+    unknown = sorted(set(entry) - {"start", "end", "last_days"})
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known: start, end, last_days")
+    last_days = entry.get("last_days")
+    if last_days is not None and (isinstance(last_days, bool) or not isinstance(last_days, int)):
+        raise ConfigError(f"{where}.last_days: expected a whole number of days, got {last_days!r}")
+    try:
+        return TrainWindow(
+            start=None if entry.get("start") is None else _window_day(entry["start"], f"{where}.start"),
+            end=None if entry.get("end") is None else _window_day(entry["end"], f"{where}.end"),
+            last_days=last_days,
+        )
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def _label_settings(entry: object, path: Path) -> LabelSettings:
+    from kalshi_wx.core.models import LabelSettings  # see load_models_config
+
+    entry = entry or {}
+    if not isinstance(entry, dict) or set(entry) - {"horizons_min", "eps"}:
+        raise ConfigError(f"{path}: labels: expected a mapping with horizons_min and eps")
+    horizons = entry.get("horizons_min", list(LabelSettings.horizons_min))
+    if not isinstance(horizons, list) or any(isinstance(h, bool) or not isinstance(h, int) for h in horizons):
+        raise ConfigError(f"{path}: labels.horizons_min: expected a list of whole minutes, got {horizons!r}")
+    eps = entry.get("eps", LabelSettings.eps)
+    if isinstance(eps, bool) or not isinstance(eps, int | float):
+        raise ConfigError(f"{path}: labels.eps: expected a number (dollars), got {eps!r}")
+    try:
+        return LabelSettings(tuple(horizons), float(eps))
+    except ValueError as exc:
+        raise ConfigError(f"{path}: labels: {exc}") from None
+
+
+def load_models_config(path: Path = MODELS_FILE) -> ModelsConfig:
+    # Imported here: core.models pulls in scikit-learn and xgboost (~1 s), which only training needs.
+    from kalshi_wx.core.models import CALIBRATION_METHODS, LogisticSettings, ModelSettings, SplitSettings, XgbSettings
+
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: model training config not found") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    known = {"window", "seed", "labels", "split", "calibration", "logistic", "xgboost"}
+    unknown = sorted(set(document) - known)
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    if "window" not in document:
+        raise ConfigError(f"{path}: window: required (start and end, or last_days)")
+    seed = document.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"{path}: seed: expected a whole number >= 0, got {seed!r}")
+    calibration = document.get("calibration", ModelSettings.calibration)
+    if calibration not in CALIBRATION_METHODS:
+        raise ConfigError(f"{path}: calibration: {calibration!r}, expected one of {', '.join(CALIBRATION_METHODS)}")
+    settings = ModelSettings(
+        labels=_label_settings(document.get("labels"), path),
+        split=_section(document, "split", SplitSettings, path),
+        logistic=_section(document, "logistic", LogisticSettings, path),
+        xgboost=_section(document, "xgboost", XgbSettings, path),
+        calibration=calibration,
+    )
+    return ModelsConfig(parse_train_window(document["window"], f"{path}: window"), settings, seed)
+
+
+@cache
+def models_config() -> ModelsConfig:
+    return load_models_config()

@@ -9,7 +9,8 @@ import polars as pl
 
 from kalshi_wx.config import city, pmf_config
 from kalshi_wx.core.scoring import scores_at
-from kalshi_wx.defs.diagnostics import score_times_utc, settled_winners
+from kalshi_wx.core.settlement import settled_winners
+from kalshi_wx.defs.diagnostics import score_times_utc
 from kalshi_wx.warehouse.resource import Warehouse
 from kalshi_wx.warehouse.schemas import FUSED_PMF, MARKETS, SETTLEMENT, TABLES
 

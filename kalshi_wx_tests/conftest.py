@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import dagster as dg
 import pytest
 
 REAL_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
@@ -66,3 +68,28 @@ def kalshi_wx_home(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("KALSHI_WX_HOME", str(home))
     monkeypatch.delenv("KALSHI_WX_WAREHOUSE_URL", raising=False)
     return home
+
+
+# One full city-day of the graph over the simulator, shared by the tests that read its tables.
+DAY = date(2026, 6, 3)
+LATEST = ("pmf/hazard_params", "pmf/fused_pmf", "backtest/backtest_report")
+
+
+@pytest.fixture(scope="session")
+def materialized(tmp_path_factory):
+    """(outcome of the daily run for nyc|DAY, warehouse, latest materialization event per asset in LATEST)."""
+    from kalshi_wx.definitions import build_definitions
+    from kalshi_wx.defs.partitions import city_date_key
+    from kalshi_wx.defs.resources import build_resources
+    from kalshi_wx.defs.runs import partition_keys, run_partitions, run_series
+
+    home = tmp_path_factory.mktemp("daily")
+    resources = build_resources(mode="sim", warehouse_url=f"duckdb://{home / 'warehouse.duckdb'}")
+    defs = build_definitions(resources)
+    with dg.DagsterInstance.ephemeral() as instance:
+        assert run_series(defs, instance)
+        history = partition_keys(["nyc"], DAY - timedelta(days=5), DAY - timedelta(days=1))
+        assert all(o.success for o in run_partitions(defs, instance, history, job_name="weather_history"))
+        [outcome] = run_partitions(defs, instance, [city_date_key("nyc", DAY)], job_name="daily")
+        events = {name: instance.get_latest_materialization_event(dg.AssetKey(name.split("/"))) for name in LATEST}
+    return outcome, resources["warehouse"], events

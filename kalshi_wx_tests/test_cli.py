@@ -86,3 +86,16 @@ def test_demo_one_partition(kalshi_wx_home, monkeypatch, capsys):
 def test_unknown_city_is_refused(kalshi_wx_home):
     with pytest.raises(SystemExit, match="unknown city bos"):
         main(["backfill", "--cities", "nyc,bos", "--start", "2026-06-01", "--end", "2026-06-01"])
+
+
+def test_report_command_writes_the_range_report(materialized, monkeypatch, tmp_path, capsys):
+    from kalshi_wx_tests.conftest import DAY
+
+    _, warehouse, _ = materialized
+    monkeypatch.setenv("KALSHI_WX_WAREHOUSE_URL", warehouse.url)
+    out = tmp_path / "reports"
+    assert main(["report", "--city", "nyc", "--start", str(DAY), "--end", str(DAY), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"report: {out}" in printed and "fused_edge" in printed
+    assert main(["report", "--city", "nyc", "--start", "2026-09-01", "--end", "2026-09-02"]) == 2
+    assert "kalshi-wx backfill --cities nyc" in capsys.readouterr().err

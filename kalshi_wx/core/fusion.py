@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from kalshi_wx.core.quotes import book_known_at
+
 
 @dataclass(frozen=True)
 class FusionSettings:
@@ -50,9 +52,7 @@ def market_pmf(candles: pl.DataFrame, settings: FusionSettings) -> pl.DataFrame:
     ask = pl.col("yes_ask").cast(pl.Float64).fill_null(1.0)
     any_side = pl.col("yes_bid").is_not_null() | pl.col("yes_ask").is_not_null()
     quoted = (
-        candles.sort("ticker", "ts")
-        # A candle stamped ts closes at ts + 1 min: the book known at ts is the previous bar's close.
-        .with_columns(pl.col("yes_bid", "yes_ask").shift(1).over("ticker"))
+        book_known_at(candles)
         .with_columns(
             mid=pl.when(any_side).then((bid + ask) / 2),
             spread=pl.when(any_side).then(ask - bid),

@@ -73,3 +73,11 @@ def settlement_frame(
         "raw_text": raw_text,
     }
     return pl.DataFrame([row], schema=SETTLEMENT_SCHEMA)
+
+
+def settled_winners(markets: pl.DataFrame, settlement: pl.DataFrame) -> dict[str, bool] | None:
+    """Ticker -> settled YES by the official CLI max (``weather.settlement``); None until it is known."""
+    if settlement.is_empty():
+        return None
+    max_f = settlement["max_f"][0]
+    return {r["ticker"]: Bracket(r["ticker"], r["lo_f"], r["hi_f"]).wins(max_f) for r in markets.iter_rows(named=True)}

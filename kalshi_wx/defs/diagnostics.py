@@ -1,23 +1,14 @@
 """PMF diagnostics shown as asset metadata: scores at fixed times of day and a reliability plot."""
 
 import base64
-import io
 from datetime import date, datetime, time, timedelta
 
 import dagster as dg
 import polars as pl
 
-from kalshi_wx.core.brackets import Bracket
 from kalshi_wx.core.climate_day import climate_day_window
-from kalshi_wx.core.scoring import reliability_table, scores_at
-
-
-def settled_winners(markets: pl.DataFrame, settlement: pl.DataFrame) -> dict[str, bool] | None:
-    """Ticker -> settled YES from the official CLI max; None until the day is settled."""
-    if settlement.is_empty():
-        return None
-    max_f = settlement["max_f"][0]
-    return {r["ticker"]: Bracket(r["ticker"], r["lo_f"], r["hi_f"]).wins(max_f) for r in markets.iter_rows(named=True)}
+from kalshi_wx.core.scoring import scores_at
+from kalshi_wx.reports.plots import reliability_png
 
 
 def score_times_utc(climate_date: date, std_offset: int, times_lst: tuple[time, ...]) -> list[datetime]:
@@ -31,24 +22,6 @@ def scores_markdown(scores: pl.DataFrame, std_offset: int) -> str:
         local = row["ts"] + timedelta(hours=std_offset)
         lines.append(f"| {local:%H:%M} | {row['pmf']} | {row['brier']:.4f} | {row['log_loss']:.4f} |")
     return "\n".join(lines)
-
-
-def reliability_png(p: list[float], outcome: list[bool], title: str) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")  # headless: no display on servers or CI
-    import matplotlib.pyplot as plt
-
-    table = reliability_table(p, outcome)
-    fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
-    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1)
-    ax.scatter(table["mean_p"], table["frequency"], s=[20 + n / 20 for n in table["n"]], color="tab:blue")
-    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="forecast probability", ylabel="observed frequency", title=title)
-    buffer = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return buffer.getvalue()
 
 
 def pmf_diagnostics(

@@ -24,6 +24,22 @@ class PartitionOutcome:
     error: str | None = None
 
 
+def _console(log_level: str) -> dict:
+    # The event log is in the instance either way; the console only gets what was asked for.
+    return {"loggers": {"console": {"config": {"log_level": log_level}}}}
+
+
+def _outcome(key: str, result: dg.ExecuteInProcessResult, started: float) -> PartitionOutcome:
+    failed_checks = [
+        f"{e.asset_key.to_user_string()}:{e.check_name}" for e in result.get_asset_check_evaluations() if not e.passed
+    ]
+    error = None
+    if not result.success:
+        failures = [e for e in result.all_events if e.is_step_failure and e.step_failure_data]
+        error = "; ".join(f"{e.step_key}: {e.step_failure_data.error.message.strip()}" for e in failures)
+    return PartitionOutcome(key, result.success, time.monotonic() - started, failed_checks, error or None)
+
+
 def partition_keys(cities: Sequence[str], start: date, end: date) -> list[dg.MultiPartitionKey]:
     """Every (city, climate day) from ``start`` to ``end`` inclusive, city-major like Dagster's order."""
     if end < start:
@@ -35,7 +51,7 @@ def partition_keys(cities: Sequence[str], start: date, end: date) -> list[dg.Mul
 def run_series(defs: dg.Definitions, instance: dg.DagsterInstance, *, log_level: str = "WARNING") -> bool:
     result = defs.resolve_job_def("kalshi_series").execute_in_process(
         instance=instance,
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        run_config=_console(log_level),
         raise_on_error=False,
     )
     return result.success
@@ -52,32 +68,29 @@ def run_partitions(
 ) -> list[PartitionOutcome]:
     """One in-process run per partition (DuckDB takes one writer; a failure does not stop the rest)."""
     job = defs.resolve_job_def(job_name)
-    # The event log is in the instance either way; the console only gets what was asked for.
-    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    run_config = _console(log_level)
     outcomes = []
     for i, key in enumerate(keys, start=1):
         started = time.monotonic()
         result = job.execute_in_process(
             partition_key=key, instance=instance, run_config=run_config, raise_on_error=False
         )
-        failed_checks = [
-            f"{e.asset_key.to_user_string()}:{e.check_name}"
-            for e in result.get_asset_check_evaluations()
-            if not e.passed
-        ]
-        error = None
-        if not result.success:
-            failures = [e for e in result.all_events if e.is_step_failure]
-            error = (
-                "; ".join(
-                    f"{e.step_key}: {e.step_failure_data.error.message.strip()}"
-                    for e in failures
-                    if e.step_failure_data
-                )
-                or "run failed"
-            )
-        outcome = PartitionOutcome(str(key), result.success, time.monotonic() - started, failed_checks, error)
+        outcome = _outcome(str(key), result, started)
         outcomes.append(outcome)
         if on_progress:
             on_progress(i, len(keys), outcome)
     return outcomes
+
+
+def run_city_job(
+    defs: dg.Definitions, instance: dg.DagsterInstance, job_name: str, city: str, *, log_level: str = "WARNING"
+) -> PartitionOutcome:
+    """One run of a city-partitioned job (the per-city models)."""
+    started = time.monotonic()
+    result = defs.resolve_job_def(job_name).execute_in_process(
+        partition_key=city,
+        instance=instance,
+        run_config=_console(log_level),
+        raise_on_error=False,
+    )
+    return _outcome(city, result, started)

@@ -206,10 +206,57 @@ FUSED_PMF = _partitioned(
     p_fused_norm=pl.Float64,
 )
 
+BACKTEST_FILLS = _partitioned(
+    "backtest.backtest_report",
+    ("strategy", "fill_id"),
+    strategy=pl.Utf8,
+    fill_id=pl.Int64,  # sequence within the strategy's day
+    order_id=pl.Int64,
+    ticker=pl.Utf8,
+    ts=UTC_TS,
+    side=pl.Utf8,  # "yes" or "no": the contract bought
+    price=PRICE,  # dollars paid per contract of that side
+    count=pl.Int64,
+    liquidity=pl.Utf8,  # "maker" or "taker"
+    fee=PRICE,  # dollars, this fill's share of the order's rounded fee
+    payout=PRICE,  # dollars per contract at settlement; null until settled
+    p_signal=pl.Float64,  # the strategy's probability that the contract bought pays out, at ts
+)
+
+# One row per (horizon, model) of a models/cross_bracket_model run. The model asset is per city, so
+# climate_date is the training window's last day: the slice (city, that day) holds one run, and
+# re-training the same window replaces it.
+MODEL_METRICS = _partitioned(
+    "models.metrics",
+    ("horizon_min", "model"),
+    horizon_min=pl.Int32,
+    model=pl.Utf8,  # logreg | xgboost
+    window_start=pl.Date,
+    train_start=pl.Date,  # the day splits, chronological and whole days
+    train_end=pl.Date,
+    val_start=pl.Date,  # calibration days
+    val_end=pl.Date,
+    test_start=pl.Date,  # the days scored below
+    test_end=pl.Date,
+    n_train=pl.Int64,  # labelled rows (moves beyond eps) per split
+    n_val=pl.Int64,
+    n_test=pl.Int64,
+    accuracy=pl.Float64,
+    roc_auc=pl.Float64,
+    brier=pl.Float64,
+    brier_base_rate=pl.Float64,  # Brier of always predicting the training up-rate
+    ece=pl.Float64,  # expected calibration error, 10 equal-width bins
+    test_up_rate=pl.Float64,
+    calibration=pl.Utf8,
+    seed=pl.Int64,
+    artifact_sha256=pl.Utf8,
+)
+
 TABLES: dict[str, TableSchema] = {
     t.name: t
     for t in (
         SERIES, MARKETS, CANDLES_1M, TRADES, VC_MINUTES, SETTLEMENT, VC_FORECAST, HAZARD_PARAMS, HAZARD_PMF, FUSED_PMF,
+        BACKTEST_FILLS, MODEL_METRICS,
     )
 }  # fmt: skip
 

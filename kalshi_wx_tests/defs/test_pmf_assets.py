@@ -1,37 +1,16 @@
-"""The probability layer end to end on the simulator: fit on earlier days, Monte Carlo, fusion."""
+"""The probability layer end to end on the simulator: fit on earlier days, Monte Carlo, fusion.
+
+``materialized`` (conftest) runs the whole daily graph once for nyc on DAY.
+"""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
-import dagster as dg
 import polars as pl
-import pytest
 
-from kalshi_wx.definitions import build_definitions
-from kalshi_wx.defs.partitions import city_date_key
-from kalshi_wx.defs.resources import build_resources
-from kalshi_wx.defs.runs import partition_keys, run_partitions, run_series
 from kalshi_wx.warehouse.schemas import FUSED_PMF, HAZARD_PARAMS, HAZARD_PMF, MARKETS, SETTLEMENT
-
-DAY = date(2026, 6, 3)
-
-
-@pytest.fixture(scope="module")
-def materialized(tmp_path_factory):
-    home = tmp_path_factory.mktemp("pmf")
-    resources = build_resources(mode="sim", warehouse_url=f"duckdb://{home / 'warehouse.duckdb'}")
-    defs = build_definitions(resources)
-    with dg.DagsterInstance.ephemeral() as instance:
-        assert run_series(defs, instance)
-        history = partition_keys(["nyc"], DAY - timedelta(days=5), DAY - timedelta(days=1))
-        assert all(o.success for o in run_partitions(defs, instance, history, job_name="weather_history"))
-        [outcome] = run_partitions(defs, instance, [city_date_key("nyc", DAY)], job_name="daily")
-        materializations = {
-            key.to_user_string(): instance.get_latest_materialization_event(key)
-            for key in (dg.AssetKey(["pmf", "hazard_params"]), dg.AssetKey(["pmf", "fused_pmf"]))
-        }
-    return outcome, resources["warehouse"], materializations
+from kalshi_wx_tests.conftest import DAY
 
 
 def test_daily_job_succeeds_with_every_check_passing(materialized):

@@ -21,8 +21,9 @@ from kalshi_wx.core.pmf_inputs import (
     partition_seed,
     trailing_high_low,
 )
+from kalshi_wx.core.settlement import settled_winners
 from kalshi_wx.defs.assets.common import MARKETS_INPUT, warehouse_asset
-from kalshi_wx.defs.diagnostics import pmf_diagnostics, settled_winners
+from kalshi_wx.defs.diagnostics import pmf_diagnostics
 from kalshi_wx.defs.partitions import city_and_date
 from kalshi_wx.warehouse.resource import Warehouse
 from kalshi_wx.warehouse.schemas import VC_FORECAST, VC_MINUTES

@@ -1,0 +1,166 @@
+"""Short-horizon models per city, trained on a window of climate days of the feature panel.
+
+The window is ``window`` in ``config/models.yaml`` unless the run's config overrides it: fixed
+(start and end days) or the last N days ending on the latest settled day of the city's panel, a
+day whose panel is complete. Fitted models go to ``$KALSHI_WX_HOME/artifacts/models/<city>/<start>_<end>/``;
+their test-day scores go to ``models.metrics`` under (city, the window's last day).
+
+No `from __future__ import annotations` here: Dagster validates the `context` annotation.
+"""
+
+from datetime import date
+
+import dagster as dg
+import polars as pl
+
+from kalshi_wx.config import ModelsConfig, cities, kalshi_wx_home, models_config, parse_train_window, pmf_config
+from kalshi_wx.core.models import (
+    METRIC_COLUMNS,
+    MIN_DAYS,
+    PANEL_FEATURES,
+    SPLITS,
+    TrainedModels,
+    save_model,
+    train_cross_bracket_models,
+)
+from kalshi_wx.defs.assets.common import OWNERS
+from kalshi_wx.defs.partitions import city_partitions
+from kalshi_wx.defs.resources import WAREHOUSE_POOL, storage_kind
+from kalshi_wx.warehouse.resource import Warehouse
+from kalshi_wx.warehouse.schemas import MODEL_METRICS, PARTITION_COLUMNS, UTC_TS, TableSchema
+
+SETTINGS: ModelsConfig = models_config()
+
+# The columns training reads from the dbt table. dbt owns the table (it is not in TABLES); this
+# declaration only lets Warehouse.read select, order and type-check them on either backend.
+PANEL = TableSchema(
+    "features.minute_panel_full",
+    {
+        **PARTITION_COLUMNS,
+        "ticker": pl.Utf8,
+        "ts": UTC_TS,
+        "lo_f": pl.Int32,
+        "hi_f": pl.Int32,
+        "trade_price": pl.Float64,
+        **{c: pl.Float64 for c in PANEL_FEATURES if c != "has_quote"},
+        "has_quote": pl.Boolean,
+    },
+    key=("ticker", "ts"),
+)
+PANEL_DEP = dg.AssetDep(
+    ["features", "minute_panel_full"],
+    partition_mapping=dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="city"),
+)
+
+
+class TrainingWindowConfig(dg.Config):
+    """Overrides the window of config/models.yaml for one run: start and end (YYYY-MM-DD), or last_days."""
+
+    start: str | None = None
+    end: str | None = None
+    last_days: int | None = None
+
+
+def _latest_settled_day(warehouse: Warehouse, city_key: str) -> date | None:
+    if PANEL.name not in warehouse.backend.existing_tables():
+        return None
+    return warehouse.backend.query(
+        f"SELECT max(climate_date) AS day FROM {PANEL.name} WHERE city = %s AND settled_max_f IS NOT NULL",
+        [city_key],
+    ).item()
+
+
+def _metrics_rows(trained: TrainedModels, city_key: str, start: date, end: date, sha256: str) -> pl.DataFrame:
+    bounds, counts = {}, {}
+    for s in SPLITS:
+        days = trained.split.days(s)
+        bounds[f"{s}_start"], bounds[f"{s}_end"] = pl.lit(days[0]), pl.lit(days[-1])
+        counts[f"n_{s}"] = pl.col("horizon_min").replace_strict({h: n[s] for h, n in trained.n_rows.items()})
+    return trained.metrics.with_columns(
+        city=pl.lit(city_key),
+        climate_date=pl.lit(end),
+        window_start=pl.lit(start),
+        **bounds,
+        **counts,
+        calibration=pl.lit(trained.settings.calibration),
+        seed=pl.lit(trained.seed),
+        artifact_sha256=pl.lit(sha256),
+    )
+
+
+def _backfill(city_key: str, start: date | str = "YYYY-MM-DD", end: date | str = "YYYY-MM-DD") -> str:
+    # Warm-up days give the first day's hazard fit its trailing observations.
+    warmup = pmf_config().hazard.fit_window_days
+    return f"kalshi-wx backfill --cities {city_key} --start {start} --end {end} --warmup-days {warmup}"
+
+
+def _markdown(metrics: pl.DataFrame) -> str:
+    header = ["horizon", "model", *METRIC_COLUMNS]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in metrics.iter_rows(named=True):
+        cells = [f"{row['horizon_min']} min", row["model"], *(f"{row[c]:.4f}" for c in METRIC_COLUMNS)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+@dg.asset(
+    key=["models", "cross_bracket_model"],
+    group_name="models",
+    kinds={"scikit-learn", "xgboost", storage_kind()},
+    owners=OWNERS,
+    partitions_def=city_partitions,
+    pool=WAREHOUSE_POOL,
+    deps=[PANEL_DEP],
+)
+def cross_bracket_model(
+    context: dg.AssetExecutionContext, config: TrainingWindowConfig, warehouse: Warehouse
+) -> dg.MaterializeResult:
+    """Calibrated logistic regression and xgboost of each bracket's next 1/5-minute mid move, scored on later days."""
+    city_key = context.partition_key
+    if city_key not in cities():
+        raise ValueError(f"partition {city_key!r} is not a configured city ({', '.join(cities())})")
+    override = config.model_dump(exclude_none=True)
+    window = parse_train_window(override, "run config") if override else SETTINGS.window
+    try:
+        start, end = window.resolve(_latest_settled_day(warehouse, city_key))
+    except ValueError as exc:
+        raise dg.Failure(description=f"{city_key}: {exc}; backfill settled days (`{_backfill(city_key)}`)") from None
+    panel = warehouse.read(PANEL, city=city_key, dates=(start, end))
+    days = sorted(panel["climate_date"].unique())
+    if len(days) < MIN_DAYS:
+        rule = f" ({window.describe()})" if window.last_days is not None else ""
+        raise dg.Failure(
+            description=(
+                f"{PANEL.name} holds {len(days)} climate day(s) for {city_key} in the window {start}..{end}{rule}: "
+                f"{', '.join(map(str, days)) or 'none'}; training needs at least {MIN_DAYS}. Backfill the window "
+                f"first (`{_backfill(city_key, start, end)}`), "
+                f"or choose another window in config/models.yaml or this run's config."
+            )
+        )
+    context.log.info(f"training on {panel.height} panel rows of {len(days)} day(s), {start}..{end}")
+    trained = train_cross_bracket_models(panel, SETTINGS.settings, SETTINGS.seed)
+    path, sha256 = save_model(trained, kalshi_wx_home() / "artifacts" / "models" / city_key / f"{start}_{end}")
+    warehouse.write_partition(MODEL_METRICS, _metrics_rows(trained, city_key, start, end, sha256), city_key, end)
+
+    per_model = {
+        f"h{row['horizon_min']}m_{row['model']}_{metric}": float(row[metric])
+        for row in trained.metrics.iter_rows(named=True)
+        for metric in ("accuracy", "roc_auc", "brier", "ece")
+    }
+    rows_per_split = {f"n_{s}_h{h}m": n for h, counts in trained.n_rows.items() for s, n in counts.items()}
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "sha256": sha256,
+            "window": f"{start}..{end}",
+            "window_rule": window.describe(),
+            "days_in_panel": dg.MetadataValue.json([d.isoformat() for d in days]),
+            "splits": dg.MetadataValue.json(trained.split.as_dict()),
+            "metrics": dg.MetadataValue.md(_markdown(trained.metrics)),
+            "seed": SETTINGS.seed,
+            **per_model,
+            **rows_per_split,
+        },
+        # Same data and seed give the same bytes, so an unchanged re-run keeps its data version.
+        data_version=dg.DataVersion(sha256),
+    )

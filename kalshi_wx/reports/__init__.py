@@ -1,0 +1,1 @@
+"""Human-facing output: plots and self-contained HTML reports."""

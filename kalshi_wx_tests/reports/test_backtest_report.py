@@ -1,0 +1,150 @@
+"""The range report as a trader sees it: rendered by headless Chromium, plots visibly drawn."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import numpy as np
+import polars as pl
+import pytest
+from matplotlib import image
+
+from kalshi_wx.core.climate_day import climate_day_window
+from kalshi_wx.core.kalshi_frames import markets_frame
+from kalshi_wx.reports.backtest import build_range_report
+from kalshi_wx.warehouse.resource import Warehouse
+from kalshi_wx.warehouse.schemas import BACKTEST_FILLS, FUSED_PMF, MARKETS, SETTLEMENT
+
+DAYS = {date(2026, 6, 1): 71, date(2026, 6, 2): 76}  # real CLI highs of the real ladders
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if os.environ.get("CI") == "true":
+        pytest.fail("headless Chromium is required in CI (.ci/run installs Debian's chromium)")
+    pytest.skip("chromium not installed (apt-get install chromium)")
+
+
+@pytest.fixture
+def warehouse(tmp_path, real_markets) -> Warehouse:
+    warehouse = Warehouse(url=f"duckdb://{tmp_path / 'w.duckdb'}")
+    for day, high in DAYS.items():
+        event = f"KXHIGHNY-{day:%y}{day.strftime('%b').upper()}{day:%d}"
+        markets = markets_frame(
+            [m for m in real_markets if m["event_ticker"] == event], city="nyc", climate_date=day, source="t", tiers={}
+        )
+        warehouse.write_partition(MARKETS, markets, "nyc", day)
+        warehouse.write_partition(
+            SETTLEMENT,
+            pl.DataFrame(
+                {
+                    "city": ["nyc"],
+                    "climate_date": [day],
+                    "station": ["KNYC"],
+                    "max_f": [high],
+                    "min_f": [60],
+                    "report_type": ["final"],
+                    "product_id": ["p"],
+                    "issued_at": [None],
+                    "kalshi_expiration_value": [high],
+                    "kalshi_yes_ticker": [None],
+                    "agrees_with_kalshi": [None],
+                    "raw_text": [""],
+                },
+                schema=SETTLEMENT.columns,
+            ),  # fmt: skip
+            "nyc",
+            day,
+        )
+        start, _ = climate_day_window(day, -5)
+        minutes = [start + timedelta(minutes=m) for m in range(0, 1440, 30)]
+        tickers = markets["ticker"].to_list()
+        rng = np.random.default_rng(day.toordinal())
+        p = rng.dirichlet(np.ones(len(tickers)), size=len(minutes))
+        warehouse.write_partition(
+            FUSED_PMF,
+            pl.DataFrame(
+                [
+                    {
+                        "city": "nyc",
+                        "climate_date": day,
+                        "ticker": t,
+                        "ts": ts,
+                        "p_wx": float(p[i, j]),
+                        "p_mkt": None,
+                        "w_mkt": 0.0,
+                        "p_fused": float(p[i, j]),
+                        "p_fused_norm": float(p[i, j]),
+                    }
+                    for i, ts in enumerate(minutes)
+                    for j, t in enumerate(tickers)
+                ],
+                schema=FUSED_PMF.columns,
+            ),  # fmt: skip
+            "nyc",
+            day,
+        )
+    # Day 1: bought 10 YES of the winning bracket at 0.40 (fee 0.17) and 5 NO of a loser at 0.70 (fee 0.08).
+    # Day 2: bought 10 YES of a loser at 0.20 (fee 0.12).
+    fills = [
+        ("fused_edge", date(2026, 6, 1), "KXHIGHNY-26JUN01-B70.5", "yes", "0.40", 10, "0.17", "1", 15),
+        ("fused_edge", date(2026, 6, 1), "KXHIGHNY-26JUN01-B72.5", "no", "0.70", 5, "0.08", "1", 18),
+        ("fused_edge", date(2026, 6, 2), "KXHIGHNY-26JUN02-B73.5", "yes", "0.20", 10, "0.12", "0", 11),
+    ]
+    for day in DAYS:
+        rows = [
+            {"city": "nyc", "climate_date": d, "strategy": s, "fill_id": i, "order_id": i, "ticker": t,
+             "ts": datetime(d.year, d.month, d.day, h, tzinfo=UTC), "side": side, "price": Decimal(px), "count": n,
+             "liquidity": "maker", "fee": Decimal(fee), "payout": Decimal(pay), "p_signal": 0.5}
+            for i, (s, d, t, side, px, n, fee, pay, h) in enumerate(fills) if d == day
+        ]  # fmt: skip
+        warehouse.write_partition(BACKTEST_FILLS, pl.DataFrame(rows, schema=BACKTEST_FILLS.columns), "nyc", day)
+    return warehouse
+
+
+def test_headline_numbers_are_computed_by_hand(warehouse, tmp_path):
+    report = build_range_report(warehouse, "nyc", date(2026, 6, 1), date(2026, 6, 2), tmp_path / "reports")
+    [row] = report.summary.iter_rows(named=True)
+    # gross: 10 * (1 - 0.40) + 5 * (1 - 0.70) + 10 * (0 - 0.20) = 6.00 + 1.50 - 2.00 = 5.50
+    assert row["gross"] == pytest.approx(5.50) and row["fees"] == pytest.approx(0.37)
+    assert row["net"] == pytest.approx(5.13) and row["hit_rate"] == pytest.approx(2 / 3)
+    # daily net: 7.50 - 0.25 = 7.25, then -2.12: drawdown 2.12; Sharpe = mean / sd of (7.25, -2.12)
+    assert row["max_drawdown"] == pytest.approx(2.12)
+    assert row["sharpe_by_day"] == pytest.approx(((7.25 - 2.12) / 2) / np.std([7.25, -2.12], ddof=1))
+
+
+def test_report_renders_in_headless_chromium_with_visible_plots(warehouse, tmp_path):
+    report = build_range_report(warehouse, "nyc", date(2026, 6, 1), date(2026, 6, 2), tmp_path / "reports")
+    text = report.path.read_text()
+    assert text.count("data:image/png;base64,") == 3 and "http://" not in text and "https://" not in text
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [
+            chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={tmp_path / 'chromium'}", f"--screenshot={shot}", "--window-size=1100,2600",
+            "--hide-scrollbars", report.path.as_uri(),
+        ],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    pixels = image.imread(shot)[:, :, :3]
+    assert pixels.shape[0] == 2600 and pixels.std() > 0.05  # not a blank page
+    # matplotlib's first colour (tab:blue, #1f77b4) draws the equity line, the reliability dots and the
+    # bars: if the images failed to decode, no pixel of that colour would be on screen.
+    tab_blue = np.array([0x1F, 0x77, 0xB4]) / 255
+    blue = np.all(np.abs(pixels - tab_blue) < 0.06, axis=2)
+    assert blue.sum() > 500, blue.sum()
+    # and the plots sit in three separate bands of the page
+    rows_with_blue = np.flatnonzero(blue.any(axis=1))
+    assert len(np.split(rows_with_blue, np.flatnonzero(np.diff(rows_with_blue) > 40) + 1)) >= 3
+
+
+def test_empty_range_names_the_backfill(warehouse, tmp_path):
+    with pytest.raises(ValueError, match="kalshi-wx backfill --cities nyc --start 2026-07-01"):
+        build_range_report(warehouse, "nyc", date(2026, 7, 1), date(2026, 7, 2), tmp_path)
