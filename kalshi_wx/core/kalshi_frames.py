@@ -16,6 +16,7 @@ import polars as pl
 from kalshi_wx.core.brackets import bracket_from_strikes
 from kalshi_wx.core.errors import PayloadError
 from kalshi_wx.core.fixed_point import optional, parse_count, parse_dollars, parse_price, required
+from kalshi_wx.core.timestamps import parse_time
 
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 UTC_TS = pl.Datetime("us", "UTC")
@@ -37,21 +38,6 @@ def _text(obj: Mapping, field: str, *, source: str, ticker: str | None = None, r
     if not isinstance(value, str):
         raise PayloadError(source, f"expected a string, got {value!r}", field=field, ticker=ticker)
     return value
-
-
-def parse_time(value: object, *, source: str, field: str, ticker: str | None = None) -> datetime | None:
-    """An RFC 3339 time such as ``2026-06-03T04:59:00Z`` as an aware UTC datetime; empty -> None."""
-    if value in (None, ""):
-        return None
-    if not isinstance(value, str):
-        raise PayloadError(source, f"expected an RFC 3339 string, got {value!r}", field=field, ticker=ticker)
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise PayloadError(source, f"not an RFC 3339 time: {value!r}", field=field, ticker=ticker) from None
-    if parsed.tzinfo is None:
-        raise PayloadError(source, f"time {value!r} has no UTC offset", field=field, ticker=ticker)
-    return parsed.astimezone(UTC)
 
 
 def _epoch(value: object, *, source: str, field: str, ticker: str | None) -> datetime:

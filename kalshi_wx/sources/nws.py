@@ -25,6 +25,7 @@ from kalshi_wx.config import City
 from kalshi_wx.core.climate_day import climate_day_window
 from kalshi_wx.core.climate_report import ClimateSummary, parse_cli_product
 from kalshi_wx.core.errors import PayloadError
+from kalshi_wx.core.timestamps import parse_time
 from kalshi_wx.sources.http import RetryPolicy, SourceUnavailableError, send_with_retries
 
 log = logging.getLogger(__name__)
@@ -80,14 +81,7 @@ def _require(obj: Any, key: str, kind: type, endpoint: str, path: str) -> Any:
 
 
 def _require_time(obj: Any, key: str, endpoint: str, path: str) -> datetime:
-    raw = _require(obj, key, str, endpoint, path)
-    try:
-        parsed = datetime.fromisoformat(raw)
-    except ValueError:
-        raise PayloadError(endpoint, f"not an ISO 8601 time: {raw!r}", field=f"{path}{key}") from None
-    if parsed.tzinfo is None:
-        raise PayloadError(endpoint, f"time has no UTC offset: {raw!r}", field=f"{path}{key}")
-    return parsed
+    return parse_time(_require(obj, key, str, endpoint, path), source=endpoint, field=f"{path}{key}")
 
 
 def _same_station(name: str, city: City) -> bool:

@@ -24,6 +24,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from kalshi_wx.core.errors import ConfigError, PayloadError
+from kalshi_wx.core.timestamps import parse_time
 from kalshi_wx.sources.http import RetryPolicy, SourceHTTPError, send_with_retries
 from kalshi_wx.sources.kalshi.auth import KalshiSigner
 from kalshi_wx.sources.kalshi.ratelimit import (
@@ -78,19 +79,10 @@ class HistoricalCutoff:
 
 
 def _instant(value: Any, *, source: str, field: str, ticker: str | None = None) -> datetime | None:
-    """RFC 3339 text or Unix seconds as aware UTC; None when absent or empty."""
-    if value is None or value == "":
-        return None
+    """RFC 3339 text or Unix seconds (the cutoff endpoint has used both) as aware UTC; None when absent."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return datetime.fromtimestamp(value, UTC)
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            parsed = None
-        if parsed is not None and parsed.tzinfo is not None:
-            return parsed.astimezone(UTC)
-    raise PayloadError(source, f"expected an RFC 3339 time or Unix seconds, got {value!r}", field=field, ticker=ticker)
+    return parse_time(value, source=source, field=field, ticker=ticker)
 
 
 def _query(params: Mapping[str, Any]) -> dict[str, str]:
