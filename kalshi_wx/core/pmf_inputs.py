@@ -6,8 +6,6 @@ climate day starts, and the fallback climatology only days before it.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
 from datetime import date, datetime
 
 import numpy as np
@@ -67,9 +65,3 @@ def market_ladder(markets: pl.DataFrame) -> list[Bracket]:
         (Bracket(r["ticker"], r["lo_f"], r["hi_f"]) for r in markets.iter_rows(named=True)),
         event=markets["event_ticker"][0] if markets.height else "event",
     )
-
-
-def partition_seed(base_seed: int, parts: Sequence[object]) -> int:
-    """A seed from the config seed and the partition, stable across processes (unlike hash())."""
-    digest = hashlib.blake2b(repr((base_seed, *parts)).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") % (2**63)

@@ -9,7 +9,6 @@ are made in floats; the prices sent are exact cent ``Decimal`` values.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -30,6 +29,7 @@ from kalshi_wx.core.backtest.engine import (
     Order,
 )
 from kalshi_wx.core.fees import trading_fee
+from kalshi_wx.core.seeds import stable_seed
 
 
 def fee_per_contract(fees: FeeSchedule, count: int, yes_price: Decimal, maker: bool) -> float:
@@ -210,8 +210,7 @@ class RandomStrategy:
         self._rng = np.random.default_rng(seed)
 
     def start_day(self, tickers: tuple[str, ...], first_ts: datetime) -> None:
-        digest = hashlib.blake2b(f"{self.seed}|{','.join(tickers)}|{first_ts.isoformat()}".encode(), digest_size=16)
-        self._rng = np.random.default_rng(int.from_bytes(digest.digest(), "big"))
+        self._rng = np.random.default_rng(stable_seed(self.seed, ",".join(tickers), first_ts.isoformat()))
 
     def on_minute(self, view: MinuteView) -> Iterable[Order | Cancel]:
         # A fixed number of draws per minute keeps the stream independent of what was traded.

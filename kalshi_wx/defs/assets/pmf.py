@@ -18,9 +18,9 @@ from kalshi_wx.core.pmf_inputs import (
     day_baseline,
     market_ladder,
     observation_minutes,
-    partition_seed,
     trailing_high_low,
 )
+from kalshi_wx.core.seeds import stable_seed
 from kalshi_wx.core.settlement import settled_winners
 from kalshi_wx.defs.assets.common import MARKETS_INPUT, warehouse_asset
 from kalshi_wx.defs.diagnostics import pmf_diagnostics
@@ -143,7 +143,8 @@ def hazard_pmf(
         source=hazard_params["method"][0],
     )
     minute_idx, temps = observation_minutes(vc_minutes, window)
-    seed = partition_seed(SETTINGS.hazard.seed, (city_key, day.isoformat()))
+    # Metadata integers must fit in 64 bits; the kernel only needs the seed to be stable.
+    seed = stable_seed(SETTINGS.hazard.seed, city_key, day.isoformat()) % 2**63
     context.log.info(f"simulating {SETTINGS.hazard.n_paths} paths x 1440 minutes, baseline from {baseline_source}")
     result = simulate_bracket_pmf(baseline, minute_idx, temps, params, lo, hi, SETTINGS.hazard.n_paths, seed)
     minutes = pl.datetime_range(

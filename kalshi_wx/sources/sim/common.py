@@ -6,12 +6,13 @@ processes (or two servers in one process) given the same config serve byte-ident
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
+
+from kalshi_wx.core.seeds import stable_seed
 
 _DEFAULT_NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
 _DEFAULT_CUTOFF = datetime(2026, 6, 2, 12, 0, tzinfo=UTC)
@@ -56,12 +57,8 @@ class SimConfig:
 
 
 def stable_rng(*parts: object) -> np.random.Generator:
-    """A Generator seeded from a stable digest of ``parts``.
-
-    Python's ``hash()`` is salted per process, so it would make two processes disagree.
-    """
-    digest = hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=16).digest()
-    return np.random.default_rng(np.random.SeedSequence(int.from_bytes(digest, "big")))
+    """A Generator seeded from a stable digest of ``parts`` (same draws in every process)."""
+    return np.random.default_rng(np.random.SeedSequence(stable_seed(*parts)))
 
 
 _Q4 = Decimal("0.0001")
