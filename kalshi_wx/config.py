@@ -56,6 +56,15 @@ class City:
         return self.cli_product.removeprefix("CLI")
 
 
+def _read_yaml(path: Path, what: str) -> object:
+    try:
+        return yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: {what} not found") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+
+
 def _validate_city(entry: object, index: int, path: Path) -> City:
     where = f"{path}: cities[{index}]"
     if not isinstance(entry, dict):
@@ -87,12 +96,7 @@ def _validate_city(entry: object, index: int, path: Path) -> City:
 
 def load_cities(path: Path = CITIES_FILE) -> dict[str, City]:
     """Cities keyed by their short key, in file order."""
-    try:
-        document = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: city config not found") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    document = _read_yaml(path, "city config")
     if not isinstance(document, dict) or not isinstance(document.get("cities"), list):
         raise ConfigError(f"{path}: expected a top-level 'cities:' list")
     cities: dict[str, City] = {}
@@ -157,12 +161,7 @@ def _section(document: dict, name: str, kind: type, path: Path):
 
 
 def load_pmf_config(path: Path = PMF_FILE) -> PmfConfig:
-    try:
-        document = yaml.safe_load(path.read_text()) or {}
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: probability engine config not found") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    document = _read_yaml(path, "probability engine config") or {}
     times = []
     for text in (document.get("diagnostics") or {}).get("score_times_lst", ["10:00", "13:00", "16:00"]):
         try:
@@ -241,12 +240,7 @@ def load_models_config(path: Path = MODELS_FILE) -> ModelsConfig:
     # Imported here: core.models pulls in scikit-learn and xgboost (~1 s), which only training needs.
     from kalshi_wx.core.models import CALIBRATION_METHODS, LogisticSettings, ModelSettings, SplitSettings, XgbSettings
 
-    try:
-        document = yaml.safe_load(path.read_text()) or {}
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: model training config not found") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    document = _read_yaml(path, "model training config") or {}
     known = {"window", "seed", "labels", "split", "calibration", "logistic", "xgboost"}
     unknown = sorted(set(document) - known)
     if unknown:
