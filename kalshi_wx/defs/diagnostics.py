@@ -8,6 +8,7 @@ import polars as pl
 
 from kalshi_wx.core.climate_day import climate_day_window
 from kalshi_wx.core.scoring import scores_at
+from kalshi_wx.reports.markdown import markdown_table
 from kalshi_wx.reports.plots import reliability_png
 
 
@@ -17,11 +18,12 @@ def score_times_utc(climate_date: date, std_offset: int, times_lst: tuple[time, 
 
 
 def scores_markdown(scores: pl.DataFrame, std_offset: int) -> str:
-    lines = ["| time (LST) | pmf | Brier | log loss |", "|---|---|---|---|"]
-    for row in scores.iter_rows(named=True):
-        local = row["ts"] + timedelta(hours=std_offset)
-        lines.append(f"| {local:%H:%M} | {row['pmf']} | {row['brier']:.4f} | {row['log_loss']:.4f} |")
-    return "\n".join(lines)
+    local = (pl.col("ts") + pl.duration(hours=std_offset)).dt.strftime("%H:%M")
+    return markdown_table(
+        scores.select(
+            local.alias("time (LST)"), "pmf", pl.col("brier").alias("Brier"), pl.col("log_loss").alias("log loss")
+        )
+    )
 
 
 def pmf_diagnostics(

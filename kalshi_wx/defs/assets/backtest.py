@@ -11,6 +11,7 @@ from kalshi_wx.core.backtest import BacktestConfig, FusedEdgeStrategy, backtest_
 from kalshi_wx.core.settlement import settled_winners
 from kalshi_wx.defs.assets.common import MARKETS_INPUT, warehouse_asset
 from kalshi_wx.defs.partitions import city_and_date
+from kalshi_wx.reports.markdown import markdown_table
 from kalshi_wx.warehouse.schemas import BACKTEST_FILLS
 
 # Each strategy is the fused-edge rule on a different probability: the fused PMF, and the weather
@@ -59,12 +60,18 @@ def backtest_report(
             )
         )
         rows.append(
-            f"| {name} | {result.metrics['n_fills']} | {result.pnl.gross} | {result.pnl.fees} | {result.pnl.net} |"
+            {
+                "strategy": name,
+                "fills": result.metrics["n_fills"],
+                "gross $": str(result.pnl.gross),
+                "fees $": str(result.pnl.fees),
+                "net $": str(result.pnl.net),
+            }
         )
         context.log.info(
             f"{name}: {result.metrics['n_fills']} fills, net {result.pnl.net} (settled {result.pnl.settled})"
         )
-    summary = "\n".join(["| strategy | fills | gross $ | fees $ | net $ |", "|---|---|---|---|---|", *rows])
+    summary = markdown_table(pl.DataFrame(rows))
     return dg.Output(
         pl.concat(frames),
         metadata={

@@ -20,6 +20,7 @@ from kalshi_wx.core.kalshi_frames import (
 from kalshi_wx.defs.assets.common import MARKETS_INPUT, warehouse_asset
 from kalshi_wx.defs.partitions import city_and_date
 from kalshi_wx.defs.resources import KalshiResource
+from kalshi_wx.reports.markdown import markdown_table
 
 
 @warehouse_asset("kalshi", "series", source_kind="kalshi", partitioned=False)
@@ -48,7 +49,7 @@ def markets(context: dg.AssetExecutionContext, kalshi: KalshiResource) -> dg.Out
     if frame.is_empty():
         context.log.warning(f"Kalshi lists no markets for {event}")
     ladder = frame.sort("lo_f", nulls_last=False).select("ticker", "lo_f", "hi_f", "status", "result", "tier")
-    return dg.Output(frame, metadata={"event_ticker": event, "ladder": dg.MetadataValue.md(_markdown(ladder))})
+    return dg.Output(frame, metadata={"event_ticker": event, "ladder": dg.MetadataValue.md(markdown_table(ladder))})
 
 
 @warehouse_asset("kalshi", "candles_1m", source_kind="kalshi", ins=MARKETS_INPUT)
@@ -82,9 +83,3 @@ def trades(context: dg.AssetExecutionContext, kalshi: KalshiResource, markets: p
         for ticker in markets["ticker"]:
             raw.extend(client.get_trades(ticker, int(window[0].timestamp()), int(window[1].timestamp()) - 1))
     return trades_frame(raw, city=city_key, climate_date=day, window=window, source="GET /markets/trades")
-
-
-def _markdown(frame: pl.DataFrame) -> str:
-    header = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * frame.width
-    rows = ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in frame.iter_rows()]
-    return "\n".join([header, *rows])

@@ -26,6 +26,7 @@ from kalshi_wx.core.models import (
 from kalshi_wx.defs.assets.common import OWNERS
 from kalshi_wx.defs.partitions import city_partitions
 from kalshi_wx.defs.resources import WAREHOUSE_POOL, storage_kind
+from kalshi_wx.reports.markdown import markdown_table
 from kalshi_wx.warehouse.resource import Warehouse
 from kalshi_wx.warehouse.schemas import MODEL_METRICS, PARTITION_COLUMNS, UTC_TS, TableSchema
 
@@ -94,13 +95,10 @@ def _backfill(city_key: str, start: date | str = "YYYY-MM-DD", end: date | str =
     return f"kalshi-wx backfill --cities {city_key} --start {start} --end {end} --warmup-days {warmup}"
 
 
-def _markdown(metrics: pl.DataFrame) -> str:
-    header = ["horizon", "model", *METRIC_COLUMNS]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in metrics.iter_rows(named=True):
-        cells = [f"{row['horizon_min']} min", row["model"], *(f"{row[c]:.4f}" for c in METRIC_COLUMNS)]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+def _metrics_table(metrics: pl.DataFrame) -> str:
+    return markdown_table(
+        metrics.select((pl.col("horizon_min").cast(pl.Utf8) + " min").alias("horizon"), "model", *METRIC_COLUMNS)
+    )
 
 
 @dg.asset(
@@ -156,7 +154,7 @@ def cross_bracket_model(
             "window_rule": window.describe(),
             "days_in_panel": dg.MetadataValue.json([d.isoformat() for d in days]),
             "splits": dg.MetadataValue.json(trained.split.as_dict()),
-            "metrics": dg.MetadataValue.md(_markdown(trained.metrics)),
+            "metrics": dg.MetadataValue.md(_metrics_table(trained.metrics)),
             "seed": SETTINGS.seed,
             **per_model,
             **rows_per_split,
