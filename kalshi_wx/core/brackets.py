@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import polars as pl
 
 from kalshi_wx.core.errors import PayloadError
 
@@ -65,6 +66,11 @@ def bracket_from_strikes(ticker: str, strike_type: str, floor_strike, cap_strike
         field="strike_type",
         ticker=ticker,
     )
+
+
+def brackets_of(markets: pl.DataFrame) -> list[Bracket]:
+    """The brackets of a ``kalshi.markets`` frame (its ticker, lo_f and hi_f), in row order."""
+    return [Bracket(t, lo, hi) for t, lo, hi in markets.select("ticker", "lo_f", "hi_f").iter_rows()]
 
 
 def validate_ladder(brackets: Iterable[Bracket], *, event: str = "event") -> list[Bracket]:

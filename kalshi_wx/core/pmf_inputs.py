@@ -11,7 +11,7 @@ from datetime import date, datetime
 import numpy as np
 import polars as pl
 
-from kalshi_wx.core.brackets import Bracket, validate_ladder
+from kalshi_wx.core.brackets import Bracket, brackets_of, validate_ladder
 from kalshi_wx.core.hazard_fit import baseline_from_forecast, climatology_baseline
 
 MIN_FORECAST_HOURS = 18  # fewer hours than this is a partial forecast: use the fallback shape
@@ -62,6 +62,6 @@ def trailing_high_low(obs: pl.DataFrame) -> tuple[float, float] | None:
 def market_ladder(markets: pl.DataFrame) -> list[Bracket]:
     """The event's validated ladder, low to high, from a ``kalshi.markets`` slice."""
     return validate_ladder(
-        (Bracket(r["ticker"], r["lo_f"], r["hi_f"]) for r in markets.iter_rows(named=True)),
+        brackets_of(markets),
         event=markets["event_ticker"][0] if markets.height else "event",
     )

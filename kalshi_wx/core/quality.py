@@ -10,7 +10,7 @@ from datetime import datetime
 
 import polars as pl
 
-from kalshi_wx.core.brackets import Bracket, validate_ladder
+from kalshi_wx.core.brackets import brackets_of, validate_ladder
 from kalshi_wx.core.errors import PayloadError
 
 _MAX_EXAMPLES = 5
@@ -47,9 +47,8 @@ def ladder_problems(markets: pl.DataFrame) -> list[str]:
         return ["no markets"]
     problems = []
     for (event,), rows in markets.group_by("event_ticker", maintain_order=True):
-        brackets = [Bracket(r["ticker"], r["lo_f"], r["hi_f"]) for r in rows.iter_rows(named=True)]
         try:
-            validate_ladder(brackets, event=event)
+            validate_ladder(brackets_of(rows), event=event)
         except PayloadError as exc:
             problems.append(str(exc))
     return problems

@@ -6,7 +6,7 @@ from datetime import date
 
 import polars as pl
 
-from kalshi_wx.core.brackets import Bracket
+from kalshi_wx.core.brackets import brackets_of
 from kalshi_wx.core.climate_report import ClimateSummary
 
 SETTLEMENT_SCHEMA = {
@@ -39,9 +39,7 @@ def agrees_with_kalshi(max_f: int, markets: pl.DataFrame) -> bool | None:
     yes_ticker, value = kalshi_verdict(markets)
     if yes_ticker is None:
         return None
-    ours = [
-        r["ticker"] for r in markets.iter_rows(named=True) if Bracket(r["ticker"], r["lo_f"], r["hi_f"]).wins(max_f)
-    ]
+    ours = [b.ticker for b in brackets_of(markets) if b.wins(max_f)]
     return ours == [yes_ticker] and (value is None or value == max_f)
 
 
@@ -80,4 +78,4 @@ def settled_winners(markets: pl.DataFrame, settlement: pl.DataFrame) -> dict[str
     if settlement.is_empty():
         return None
     max_f = settlement["max_f"][0]
-    return {r["ticker"]: Bracket(r["ticker"], r["lo_f"], r["hi_f"]).wins(max_f) for r in markets.iter_rows(named=True)}
+    return {b.ticker: b.wins(max_f) for b in brackets_of(markets)}

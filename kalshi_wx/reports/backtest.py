@@ -9,8 +9,9 @@ from pathlib import Path
 import polars as pl
 
 from kalshi_wx.config import city
-from kalshi_wx.core.brackets import Bracket
+from kalshi_wx.core.brackets import brackets_of
 from kalshi_wx.core.performance import daily_pnl, edge_by_hour, pnl_by_rung, strategy_summary
+from kalshi_wx.core.settlement import settled_winners
 from kalshi_wx.reports.html import image_html, render_report, table_html
 from kalshi_wx.reports.plots import equity_png, pnl_by_rung_png, reliability_png
 from kalshi_wx.warehouse.resource import Warehouse
@@ -35,24 +36,19 @@ class RangeReport:
 def _ladder_rungs(markets: pl.DataFrame) -> dict[str, int]:
     rungs = {}
     for _, day in markets.group_by("climate_date"):
-        ordered = sorted(
-            (Bracket(r["ticker"], r["lo_f"], r["hi_f"]) for r in day.iter_rows(named=True)),
-            key=lambda b: -10_000 if b.lo is None else b.lo,
-        )
+        ordered = sorted(brackets_of(day), key=lambda b: -10_000 if b.lo is None else b.lo)
         rungs |= {b.ticker: i for i, b in enumerate(ordered)}
     return rungs
 
 
 def _settled_outcomes(fused: pl.DataFrame, markets: pl.DataFrame, settlement: pl.DataFrame) -> pl.DataFrame:
     """p_fused_norm with the 0/1 outcome of its bracket, for settled days only."""
-    wins = markets.join(settlement.select("climate_date", "max_f"), on="climate_date").select(
-        "ticker",
-        (
-            (pl.col("lo_f").is_null() | (pl.col("max_f") >= pl.col("lo_f")))
-            & (pl.col("hi_f").is_null() | (pl.col("max_f") <= pl.col("hi_f")))
-        ).alias("won"),
+    won = {}
+    for (day,), day_markets in markets.group_by("climate_date"):
+        won |= settled_winners(day_markets, settlement.filter(pl.col("climate_date") == day)) or {}
+    return fused.filter(pl.col("ticker").is_in(list(won))).select(
+        "p_fused_norm", pl.col("ticker").replace_strict(won, return_dtype=pl.Boolean).alias("won")
     )
-    return fused.join(wins, on="ticker").select("p_fused_norm", "won")
 
 
 def build_range_report(warehouse: Warehouse, city_key: str, start: date, end: date, out_dir: Path) -> RangeReport:

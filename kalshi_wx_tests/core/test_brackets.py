@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 
 import numpy as np
 import pytest
@@ -9,10 +10,12 @@ from kalshi_wx.core.brackets import (
     Bracket,
     bracket_from_strikes,
     bracket_indices,
+    brackets_of,
     validate_ladder,
     winning_bracket,
 )
 from kalshi_wx.core.errors import PayloadError
+from kalshi_wx.core.kalshi_frames import markets_frame
 
 # NWS CLI highs for Central Park (shared/data/real/README.md).
 CLI_HIGHS = {"KXHIGHNY-26JUN01": 71, "KXHIGHNY-26JUN02": 76}
@@ -92,3 +95,12 @@ def test_unknown_strike_type_names_ticker_and_field():
         bracket_from_strikes("X-1", "functional", None, None)
     with pytest.raises(PayloadError, match=r"floor_strike"):
         bracket_from_strikes("X-2", "between", None, 74)
+
+
+def test_brackets_of_a_markets_frame(real_markets):
+    jun02 = [m for m in real_markets if m["event_ticker"] == "KXHIGHNY-26JUN02"]
+    frame = markets_frame(jun02, city="nyc", climate_date=date(2026, 6, 2), source="t", tiers={})
+    expected = [
+        bracket_from_strikes(m["ticker"], m["strike_type"], m.get("floor_strike"), m.get("cap_strike")) for m in jun02
+    ]
+    assert brackets_of(frame) == expected
