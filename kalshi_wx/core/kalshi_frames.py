@@ -105,17 +105,49 @@ def markets_frame(
                 "raw_json": json.dumps(market, sort_keys=True),
             }
         )
-    return pl.DataFrame(rows, schema=_MARKET_SCHEMA)
+    return pl.DataFrame(rows, schema=MARKETS_SCHEMA)
 
 
-_MARKET_SCHEMA = {
-    "city": pl.Utf8, "climate_date": pl.Date, "event_ticker": pl.Utf8, "ticker": pl.Utf8, "title": pl.Utf8,
-    "strike_type": pl.Utf8, "floor_strike": pl.Float64, "cap_strike": pl.Float64, "lo_f": pl.Int32,
-    "hi_f": pl.Int32, "status": pl.Utf8, "result": pl.Utf8, "expiration_value": pl.Utf8,
-    "settlement_value": PRICE, "open_time": UTC_TS, "close_time": UTC_TS, "settlement_ts": UTC_TS,
-    "last_price": PRICE, "volume": COUNT, "open_interest": COUNT, "price_level_structure": pl.Utf8,
-    "tier": pl.Utf8, "raw_json": pl.Utf8,
-}  # fmt: skip
+MARKETS_SCHEMA = {
+    "city": pl.Utf8,
+    "climate_date": pl.Date,
+    "event_ticker": pl.Utf8,
+    "ticker": pl.Utf8,
+    "title": pl.Utf8,
+    "strike_type": pl.Utf8,
+    "floor_strike": pl.Float64,
+    "cap_strike": pl.Float64,
+    "lo_f": pl.Int32,  # lowest whole degree that settles YES (null = open below)
+    "hi_f": pl.Int32,  # highest whole degree that settles YES (null = open above)
+    "status": pl.Utf8,
+    "result": pl.Utf8,
+    "expiration_value": pl.Utf8,
+    "settlement_value": PRICE,
+    "open_time": UTC_TS,
+    "close_time": UTC_TS,
+    "settlement_ts": UTC_TS,
+    "last_price": PRICE,
+    "volume": COUNT,
+    "open_interest": COUNT,
+    "price_level_structure": pl.Utf8,
+    "tier": pl.Utf8,  # "live" or "historical": which Kalshi endpoint served it
+    "raw_json": pl.Utf8,
+}
+
+TRADES_SCHEMA = {
+    "city": pl.Utf8,
+    "climate_date": pl.Date,
+    "trade_id": pl.Utf8,
+    "ticker": pl.Utf8,
+    "ts": UTC_TS,
+    "yes_price": PRICE,
+    "no_price": PRICE,
+    "count": COUNT,
+    "taker_outcome_side": pl.Utf8,
+    "taker_book_side": pl.Utf8,
+    "is_block_trade": pl.Boolean,
+    "raw_json": pl.Utf8,
+}
 
 
 def _ohlc_close(candle: Mapping, side: str, *, source: str, ticker: str, nullable: bool):
@@ -263,20 +295,4 @@ def trades_frame(
                 "raw_json": json.dumps(trade, sort_keys=True),
             }
         )
-    return pl.DataFrame(
-        rows,
-        schema={
-            "city": pl.Utf8,
-            "climate_date": pl.Date,
-            "trade_id": pl.Utf8,
-            "ticker": pl.Utf8,
-            "ts": UTC_TS,
-            "yes_price": PRICE,
-            "no_price": PRICE,
-            "count": COUNT,
-            "taker_outcome_side": pl.Utf8,
-            "taker_book_side": pl.Utf8,
-            "is_block_trade": pl.Boolean,
-            "raw_json": pl.Utf8,
-        },  # fmt: skip
-    )
+    return pl.DataFrame(rows, schema=TRADES_SCHEMA)

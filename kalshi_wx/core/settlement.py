@@ -10,11 +10,19 @@ from kalshi_wx.core.brackets import brackets_of
 from kalshi_wx.core.climate_report import ClimateSummary
 
 SETTLEMENT_SCHEMA = {
-    "city": pl.Utf8, "climate_date": pl.Date, "station": pl.Utf8, "max_f": pl.Int32, "min_f": pl.Int32,
-    "report_type": pl.Utf8, "product_id": pl.Utf8, "issued_at": pl.Datetime("us", "UTC"),
-    "kalshi_expiration_value": pl.Int32, "kalshi_yes_ticker": pl.Utf8, "agrees_with_kalshi": pl.Boolean,
+    "city": pl.Utf8,
+    "climate_date": pl.Date,
+    "station": pl.Utf8,
+    "max_f": pl.Int32,
+    "min_f": pl.Int32,
+    "report_type": pl.Utf8,  # final | correction | preliminary
+    "product_id": pl.Utf8,
+    "issued_at": pl.Datetime("us", "UTC"),
+    "kalshi_expiration_value": pl.Int32,
+    "kalshi_yes_ticker": pl.Utf8,
+    "agrees_with_kalshi": pl.Boolean,  # null when Kalshi has not settled yet
     "raw_text": pl.Utf8,
-}  # fmt: skip
+}
 
 
 def kalshi_verdict(markets: pl.DataFrame) -> tuple[str | None, int | None]:

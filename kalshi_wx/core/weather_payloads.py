@@ -23,7 +23,7 @@ VC_MINUTES_SCHEMA = pl.Schema(
         "wind_mph": pl.Float64,
         "stations": pl.Utf8,  # comma-joined: what VC says it used
         "source": pl.Utf8,
-        "station_ok": pl.Boolean,
+        "station_ok": pl.Boolean,  # the row came from the settlement station alone
         "raw_json": pl.Utf8,
     }
 )
@@ -148,10 +148,10 @@ VC_FORECAST_SCHEMA = pl.Schema(
         "city": pl.Utf8,
         "climate_date": pl.Date,
         "station": pl.Utf8,
-        "issued_at": pl.Datetime("us", "UTC"),
-        "ts": pl.Datetime("us", "UTC"),
+        "issued_at": pl.Datetime("us", "UTC"),  # when this forecast was known: usable only from then on
+        "ts": pl.Datetime("us", "UTC"),  # the forecast's valid time
         "temp_f": pl.Float64,
-        "source": pl.Utf8,
+        "source": pl.Utf8,  # Visual Crossing's own label, "fcst" for forecasts
         "raw_json": pl.Utf8,
     }
 )

@@ -10,9 +10,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
-UTC_TS = pl.Datetime("us", "UTC")
-PRICE = pl.Decimal(12, 6)  # Kalshi emits up to 6 decimals
-COUNT = pl.Decimal(18, 2)  # contracts trade in 0.01 units
+from kalshi_wx.core.kalshi_frames import COUNT, MARKETS_SCHEMA, PRICE, TRADES_SCHEMA, UTC_TS
+from kalshi_wx.core.settlement import SETTLEMENT_SCHEMA
+from kalshi_wx.core.weather_payloads import VC_FORECAST_SCHEMA, VC_MINUTES_SCHEMA
+
+# The raw tables' columns are declared where their frames are built (core); the warehouse adds
+# the table name and key. PRICE: Kalshi emits up to 6 decimals; COUNT: contracts trade in 0.01 units.
 
 
 @dataclass(frozen=True)
@@ -72,31 +75,7 @@ SERIES = TableSchema(
     partitioned=False,
 )
 
-MARKETS = _partitioned(
-    "kalshi.markets",
-    ("ticker",),
-    event_ticker=pl.Utf8,
-    ticker=pl.Utf8,
-    title=pl.Utf8,
-    strike_type=pl.Utf8,
-    floor_strike=pl.Float64,
-    cap_strike=pl.Float64,
-    lo_f=pl.Int32,  # lowest whole degree that settles YES (null = open below)
-    hi_f=pl.Int32,  # highest whole degree that settles YES (null = open above)
-    status=pl.Utf8,
-    result=pl.Utf8,
-    expiration_value=pl.Utf8,
-    settlement_value=PRICE,
-    open_time=UTC_TS,
-    close_time=UTC_TS,
-    settlement_ts=UTC_TS,
-    last_price=PRICE,
-    volume=COUNT,
-    open_interest=COUNT,
-    price_level_structure=pl.Utf8,
-    tier=pl.Utf8,  # "live" or "historical": which Kalshi endpoint served it
-    raw_json=pl.Utf8,
-)
+MARKETS = TableSchema("kalshi.markets", MARKETS_SCHEMA, ("ticker",))
 
 CANDLES_1M = _partitioned(
     "kalshi.candles_1m",
@@ -113,61 +92,13 @@ CANDLES_1M = _partitioned(
     raw_json=pl.Utf8,  # the candle as served, null on filled minutes
 )
 
-TRADES = _partitioned(
-    "kalshi.trades",
-    ("trade_id",),
-    trade_id=pl.Utf8,
-    ticker=pl.Utf8,
-    ts=UTC_TS,
-    yes_price=PRICE,
-    no_price=PRICE,
-    count=COUNT,
-    taker_outcome_side=pl.Utf8,
-    taker_book_side=pl.Utf8,
-    is_block_trade=pl.Boolean,
-    raw_json=pl.Utf8,
-)
+TRADES = TableSchema("kalshi.trades", TRADES_SCHEMA, ("trade_id",))
 
-VC_MINUTES = _partitioned(
-    "weather.vc_minutes",
-    ("ts",),
-    station=pl.Utf8,
-    ts=UTC_TS,
-    temp_f=pl.Float64,
-    dew_f=pl.Float64,
-    humidity=pl.Float64,
-    wind_mph=pl.Float64,
-    stations=pl.Utf8,  # comma-joined stations Visual Crossing says it used
-    source=pl.Utf8,
-    station_ok=pl.Boolean,  # the row came from the settlement station alone
-    raw_json=pl.Utf8,
-)
+VC_MINUTES = TableSchema("weather.vc_minutes", dict(VC_MINUTES_SCHEMA), ("ts",))
 
-SETTLEMENT = _partitioned(
-    "weather.settlement",
-    ("city", "climate_date"),
-    station=pl.Utf8,
-    max_f=pl.Int32,
-    min_f=pl.Int32,
-    report_type=pl.Utf8,  # final | correction | preliminary
-    product_id=pl.Utf8,
-    issued_at=UTC_TS,
-    kalshi_expiration_value=pl.Int32,
-    kalshi_yes_ticker=pl.Utf8,
-    agrees_with_kalshi=pl.Boolean,  # null when Kalshi has not settled yet
-    raw_text=pl.Utf8,
-)
+SETTLEMENT = TableSchema("weather.settlement", SETTLEMENT_SCHEMA, ("city", "climate_date"))
 
-VC_FORECAST = _partitioned(
-    "weather.vc_forecast",
-    ("issued_at", "ts"),
-    station=pl.Utf8,
-    issued_at=UTC_TS,  # when this forecast was known: rows are usable only from then on
-    ts=UTC_TS,  # the forecast's valid time
-    temp_f=pl.Float64,
-    source=pl.Utf8,  # Visual Crossing's own label, "fcst" for forecasts
-    raw_json=pl.Utf8,
-)
+VC_FORECAST = TableSchema("weather.vc_forecast", dict(VC_FORECAST_SCHEMA), ("issued_at", "ts"))
 
 HAZARD_PARAMS = _partitioned(
     "pmf.hazard_params",

@@ -69,6 +69,7 @@ import numpy as np
 import polars as pl
 
 from kalshi_wx.core.fees import trading_fee
+from kalshi_wx.core.kalshi_frames import PRICE, UTC_TS
 
 TICK = Decimal("0.01")
 MIN_PRICE = Decimal("0.01")
@@ -76,9 +77,7 @@ MAX_PRICE = Decimal("0.99")
 _ONE = Decimal(1)
 _ZERO = Decimal(0)
 _MINUTE_US = 60_000_000
-PRICE_DTYPE = pl.Decimal(12, 6)
 MONEY_DTYPE = pl.Decimal(18, 6)
-UTC_TS = pl.Datetime("us", "UTC")
 
 Side = Literal["yes", "no"]
 Liquidity = Literal["maker", "taker"]
@@ -788,12 +787,12 @@ def _fills_frame(state: _Book, outcomes: list[bool | None]) -> pl.DataFrame:
             "ticker": pl.Utf8,
             "ts": UTC_TS,
             "side": pl.Utf8,
-            "price": PRICE_DTYPE,
-            "yes_price": PRICE_DTYPE,
+            "price": PRICE,
+            "yes_price": PRICE,
             "count": pl.Int64,
             "liquidity": pl.Utf8,
-            "fee": PRICE_DTYPE,
-            "payout": PRICE_DTYPE,
+            "fee": PRICE,
+            "payout": PRICE,
             "p_signal": pl.Float64,
             "mid_after": pl.Float64,
         },
@@ -823,13 +822,13 @@ def _orders_frame(state: _Book) -> pl.DataFrame:
             "ticker": pl.Utf8,
             "ts_placed": UTC_TS,
             "side": pl.Utf8,
-            "yes_price": PRICE_DTYPE,
-            "price": PRICE_DTYPE,
+            "yes_price": PRICE,
+            "price": PRICE,
             "count": pl.Int64,
             "liquidity": pl.Utf8,
             "status": pl.Utf8,
             "filled": pl.Int64,
-            "fee": PRICE_DTYPE,
+            "fee": PRICE,
             "ts_closed": UTC_TS,
         },
     )
