@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, time
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from kalshi_wx.core.backtest.interface import BacktestConfig
+from kalshi_wx.core.backtest.strategies import MoveSignalStrategy
 from kalshi_wx.core.errors import ConfigError
 from kalshi_wx.core.fusion import FusionSettings
 
@@ -24,6 +27,7 @@ CONFIG_DIR = Path(os.environ.get("KALSHI_WX_CONFIG_DIR", REPO_ROOT / "config"))
 CITIES_FILE = CONFIG_DIR / "cities.yaml"
 PMF_FILE = CONFIG_DIR / "pmf.yaml"
 MODELS_FILE = CONFIG_DIR / "models.yaml"
+BACKTEST_FILE = CONFIG_DIR / "backtest.yaml"
 
 _CITY_FIELDS = {
     "key": str,
@@ -142,7 +146,37 @@ class PmfConfig:
     score_times_lst: tuple[time, ...]
 
 
+def _typed(value: object, type_name: str, where: str) -> object:
+    """A YAML scalar as the dataclass field type ``type_name`` (a string: the modules use postponed annotations)."""
+    if isinstance(value, bool):
+        if type_name == "bool":
+            return value
+    elif type_name == "int" and isinstance(value, int):
+        return value
+    elif type_name == "float" and isinstance(value, int | float):
+        return float(value)
+    elif type_name == "str" and isinstance(value, str):
+        return value
+    elif type_name == "Decimal" and isinstance(value, int | float | str):
+        # str() first: YAML's 0.02 is read as the decimal literal written, not its binary float.
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            number = None
+        if number is not None and number.is_finite():
+            return number
+    wanted = {
+        "Decimal": "a decimal number of dollars",
+        "bool": "true or false",
+        "int": "a whole number",
+        "float": "a number",
+        "str": "a string",
+    }[type_name]
+    raise ConfigError(f"{where}: expected {wanted}, got {value!r}")
+
+
 def _section(document: dict, name: str, kind: type, path: Path):
+    """Dataclass ``kind`` from the mapping ``document[name]``, each value checked against its field type."""
     entry = document.get(name) or {}
     if not isinstance(entry, dict):
         raise ConfigError(f"{path}: {name}: expected a mapping")
@@ -150,12 +184,9 @@ def _section(document: dict, name: str, kind: type, path: Path):
     unknown = sorted(set(entry) - set(known))
     if unknown:
         raise ConfigError(f"{path}: {name}: unknown key(s) {', '.join(unknown)}; known: {', '.join(known)}")
-    for key, value in entry.items():
-        wants_int = known[key] == "int"
-        if isinstance(value, bool) or not isinstance(value, int | float) or (wants_int and isinstance(value, float)):
-            raise ConfigError(f"{path}: {name}.{key}: expected a number ({known[key]}), got {value!r}")
+    values = {k: _typed(v, known[k], f"{path}: {name}.{k}") for k, v in entry.items()}
     try:
-        return kind(**entry)
+        return kind(**values)
     except ValueError as exc:
         raise ConfigError(f"{path}: {name}: {exc}") from None
 
@@ -177,6 +208,12 @@ def load_pmf_config(path: Path = PMF_FILE) -> PmfConfig:
 @cache
 def pmf_config() -> PmfConfig:
     return load_pmf_config()
+
+
+def backfill_command(city_key: str, start: date | str = "YYYY-MM-DD", end: date | str = "YYYY-MM-DD") -> str:
+    """The CLI line that fills a city's days, for error messages; warm-up days feed the first day's AR(1) fit."""
+    warmup = pmf_config().hazard.fit_window_days
+    return f"kalshi-wx backfill --cities {city_key} --start {start} --end {end} --warmup-days {warmup}"
 
 
 @dataclass(frozen=True)
@@ -266,3 +303,67 @@ def load_models_config(path: Path = MODELS_FILE) -> ModelsConfig:
 @cache
 def models_config() -> ModelsConfig:
     return load_models_config()
+
+
+@dataclass(frozen=True)
+class FusedEdgeSettings:
+    margin: Decimal = Decimal("0.02")  # maker edge per contract after fees needed to rest an order
+
+    def __post_init__(self) -> None:
+        if self.margin < 0:
+            raise ValueError(f"margin {self.margin} must be >= 0")
+
+
+@dataclass(frozen=True)
+class ModelMoveSettings:
+    horizon_min: int = 5  # the trained horizon whose model drives the strategy
+    model: str = "xgboost"
+    up_above: float = 0.6
+    exit_after_minutes: int = 5
+    exit_patience_minutes: int = 2
+
+
+@dataclass(frozen=True)
+class BacktestSettings:
+    engine: BacktestConfig  # shared by every strategy; exit_rule "hold" unless a strategy says otherwise
+    fused_edge: FusedEdgeSettings
+    model_move: ModelMoveSettings
+
+    def model_move_config(self) -> BacktestConfig:
+        """The engine settings for the model-driven strategy: the same limits, closed by time."""
+        m = self.model_move
+        return replace(
+            self.engine,
+            exit_rule="time",
+            exit_after_minutes=m.exit_after_minutes,
+            exit_patience_minutes=m.exit_patience_minutes,
+        )
+
+
+def load_backtest_config(path: Path = BACKTEST_FILE) -> BacktestSettings:
+    from kalshi_wx.core.models import MODEL_KINDS  # see load_models_config
+
+    document = _read_yaml(path, "backtest config") or {}
+    known = {"engine", "fused_edge", "model_move"}
+    unknown = sorted(set(document) - known)
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    model_move = _section(document, "model_move", ModelMoveSettings, path)
+    if model_move.model not in MODEL_KINDS:
+        raise ConfigError(f"{path}: model_move.model: {model_move.model!r}, expected one of {', '.join(MODEL_KINDS)}")
+    settings = BacktestSettings(
+        _section(document, "engine", BacktestConfig, path),
+        _section(document, "fused_edge", FusedEdgeSettings, path),
+        model_move,
+    )
+    try:
+        MoveSignalStrategy(model_move.up_above)
+        settings.model_move_config()
+    except ValueError as exc:
+        raise ConfigError(f"{path}: model_move: {exc}") from None
+    return settings
+
+
+@cache
+def backtest_config() -> BacktestSettings:
+    return load_backtest_config()

@@ -88,14 +88,22 @@ def test_unknown_city_is_refused(kalshi_wx_home):
         main(["backfill", "--cities", "nyc,bos", "--start", "2026-06-01", "--end", "2026-06-01"])
 
 
-def test_report_command_writes_the_range_report(materialized, monkeypatch, tmp_path, capsys):
+def test_report_command_materializes_the_range_report(materialized, kalshi_wx_home, monkeypatch, tmp_path, capsys):
+    import dagster as dg
+
     from kalshi_wx_tests.conftest import DAY
 
     _, warehouse, _ = materialized
     monkeypatch.setenv("KALSHI_WX_WAREHOUSE_URL", warehouse.url)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
     out = tmp_path / "reports"
     assert main(["report", "--city", "nyc", "--start", str(DAY), "--end", str(DAY), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert f"report: {out}" in printed and "fused_edge" in printed
+    assert f"report: {out}" in printed and "| fused_edge | 1 |" in printed
+    # The report is an asset materialization in the local instance, so the UI shows it too.
+    with dg.DagsterInstance.from_config(str(kalshi_wx_home / "dagster_home")) as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey(["backtest", "backtest_range_report"]))
+    assert event.asset_materialization.partition == "nyc"
+    assert event.asset_materialization.metadata["path"].value.startswith(str(out))
     assert main(["report", "--city", "nyc", "--start", "2026-09-01", "--end", "2026-09-02"]) == 2
     assert "kalshi-wx backfill --cities nyc" in capsys.readouterr().err

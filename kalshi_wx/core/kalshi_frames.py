@@ -22,6 +22,7 @@ _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT",
 UTC_TS = pl.Datetime("us", "UTC")
 PRICE = pl.Decimal(12, 6)
 COUNT = pl.Decimal(18, 2)
+MONEY = pl.Decimal(18, 6)  # dollar totals (PnL, cash, fees summed over orders)
 
 
 def event_ticker(series: str, climate_date: date) -> str:

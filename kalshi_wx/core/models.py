@@ -465,7 +465,24 @@ def predict_up_probability(
     )
 
 
+def move_signal(models: TrainedModels, panel: pl.DataFrame, horizon: int, kind: str) -> pl.DataFrame:
+    """``ticker, ts, p_up``: the model's P(up move over ``horizon`` minutes) at each panel row, as known at ts."""
+    return panel.select("ticker", "ts").with_columns(predict_up_probability(models, panel, horizon, kind).alias("p_up"))
+
+
 # --- artifacts ----------------------------------------------------------------------------------
+
+
+def latest_model_before(artifacts: pl.DataFrame, day: date) -> dict | None:
+    """The training run (a ``models.artifacts`` row) whose window ended last before ``day``, or None.
+
+    ``climate_date`` is the window's last day and every split lies inside the window, so such a
+    model saw nothing from ``day`` on: using it to trade ``day`` is out of sample.
+    """
+    earlier = artifacts.filter(pl.col("climate_date") < day)
+    if earlier.height == 0:
+        return None
+    return earlier.sort("climate_date").row(-1, named=True)
 
 
 def save_model(obj: object, directory: Path | str) -> tuple[Path, str]:

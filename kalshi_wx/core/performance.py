@@ -60,13 +60,21 @@ def sharpe_by_day(net_by_day: list[float]) -> float | None:
     return None if var == 0 else mean / math.sqrt(var)
 
 
-def strategy_summary(fills: pl.DataFrame, days: list) -> pl.DataFrame:
-    """Headline numbers per strategy over ``days`` (days without fills count as flat days)."""
+def strategy_summary(fills: pl.DataFrame, strategy_days: pl.DataFrame) -> pl.DataFrame:
+    """Headline numbers per strategy over the days it ran (``strategy_days``: strategy, climate_date).
+
+    A day the strategy ran without a fill counts as a flat day; a day it did not run (model_move
+    before its first model) does not count at all.
+    """
     daily = daily_pnl(fills)
     rows = []
-    for strategy in sorted(set(fills["strategy"])) if fills.height else []:
+    for strategy in sorted(set(strategy_days["strategy"])):
+        days = sorted(strategy_days.filter(pl.col("strategy") == strategy)["climate_date"])
         mine = daily.filter(pl.col("strategy") == strategy)
         by_day = {r["climate_date"]: float(r["net"]) for r in mine.iter_rows(named=True)}
+        stray = sorted(set(by_day) - set(days))
+        if stray:
+            raise ValueError(f"{strategy} has fills on {stray[0]}, a day it is not recorded as having run")
         series = [by_day.get(d, 0.0) for d in days]
         cumulative = [sum(series[: i + 1]) for i in range(len(series))]
         settled = with_pnl(fills.filter(pl.col("strategy") == strategy))

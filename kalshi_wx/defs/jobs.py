@@ -3,12 +3,14 @@
 import dagster as dg
 
 SERIES = dg.AssetSelection.assets(["kalshi", "series"])
-# Partitioned by city alone (trained on a window of days): never part of one city-day run.
 MODELS = dg.AssetSelection.groups("models")
+RANGE_REPORT = dg.AssetSelection.assets(["backtest", "backtest_range_report"])
+# Partitioned by city alone (they span many days): never part of one city-day run.
+PER_CITY = MODELS | RANGE_REPORT
 
 daily_job = dg.define_asset_job(
     "daily",
-    selection=dg.AssetSelection.all() - SERIES - MODELS,
+    selection=dg.AssetSelection.all() - SERIES - PER_CITY,
     description="Everything for one city and climate day: raw data, features, probabilities, backtest.",
 )
 
@@ -29,3 +31,7 @@ models_job = dg.define_asset_job(
 )
 
 series_job = dg.define_asset_job("kalshi_series", selection=SERIES, description="Kalshi series.")
+
+reports_job = dg.define_asset_job(
+    "reports", selection=RANGE_REPORT, description="Per-city HTML backtest report over the backtested days."
+)

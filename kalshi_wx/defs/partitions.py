@@ -14,6 +14,8 @@ FIRST_CLIMATE_DAY = "2025-01-01"
 city_partitions = dg.StaticPartitionsDefinition(list(cities()))
 climate_day_partitions = dg.DailyPartitionsDefinition(start_date=FIRST_CLIMATE_DAY)
 city_date_partitions = dg.MultiPartitionsDefinition({"city": city_partitions, "date": climate_day_partitions})
+# Between a per-city asset (models, range report) and the city x day assets of that city.
+city_of_city_day = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="city")
 
 
 def city_and_date(partition_key: str | dg.MultiPartitionKey) -> tuple[str, date]:
@@ -35,6 +37,13 @@ def city_and_date(partition_key: str | dg.MultiPartitionKey) -> tuple[str, date]
         return dims["city"], date.fromisoformat(dims["date"])
     except ValueError:
         raise ValueError(f"partition key {str(partition_key)!r} is not 'city|YYYY-MM-DD'") from None
+
+
+def city_of(partition_key: str) -> str:
+    """The city of a per-city asset's partition key, refusing one that is not configured."""
+    if partition_key not in cities():
+        raise ValueError(f"partition {partition_key!r} is not a configured city ({', '.join(cities())})")
+    return partition_key
 
 
 def city_date_key(city: str, climate_date: date) -> dg.MultiPartitionKey:

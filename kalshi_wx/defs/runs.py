@@ -22,6 +22,7 @@ class PartitionOutcome:
     seconds: float
     failed_checks: list[str] = field(default_factory=list)
     error: str | None = None
+    materializations: dict[str, dict] = field(default_factory=dict)  # asset key -> metadata
 
 
 def _console(log_level: str) -> dict:
@@ -37,7 +38,12 @@ def _outcome(key: str, result: dg.ExecuteInProcessResult, started: float) -> Par
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure and e.step_failure_data]
         error = "; ".join(f"{e.step_key}: {e.step_failure_data.error.message.strip()}" for e in failures)
-    return PartitionOutcome(key, result.success, time.monotonic() - started, failed_checks, error or None)
+    materializations = {
+        e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()
+    }
+    return PartitionOutcome(
+        key, result.success, time.monotonic() - started, failed_checks, error or None, materializations
+    )
 
 
 def partition_keys(cities: Sequence[str], start: date, end: date) -> list[dg.MultiPartitionKey]:
@@ -83,14 +89,23 @@ def run_partitions(
 
 
 def run_city_job(
-    defs: dg.Definitions, instance: dg.DagsterInstance, job_name: str, city: str, *, log_level: str = "WARNING"
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    job_name: str,
+    city: str,
+    *,
+    op_config: dict[str, dict] | None = None,
+    log_level: str = "WARNING",
 ) -> PartitionOutcome:
-    """One run of a city-partitioned job (the per-city models)."""
+    """One run of a city-partitioned job (the per-city models, the range report); ``op_config`` by op name."""
     started = time.monotonic()
+    run_config = _console(log_level)
+    if op_config:
+        run_config["ops"] = {op: {"config": config} for op, config in op_config.items()}
     result = defs.resolve_job_def(job_name).execute_in_process(
         partition_key=city,
         instance=instance,
-        run_config=_console(log_level),
+        run_config=run_config,
         raise_on_error=False,
     )
     return _outcome(city, result, started)

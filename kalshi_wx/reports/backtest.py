@@ -8,14 +8,14 @@ from pathlib import Path
 
 import polars as pl
 
-from kalshi_wx.config import city
+from kalshi_wx.config import backfill_command, city
 from kalshi_wx.core.brackets import brackets_of
 from kalshi_wx.core.performance import daily_pnl, edge_by_hour, pnl_by_rung, strategy_summary
 from kalshi_wx.core.settlement import settled_winners
 from kalshi_wx.reports.html import image_html, render_report, table_html
 from kalshi_wx.reports.plots import equity_png, pnl_by_rung_png, reliability_png
 from kalshi_wx.warehouse.resource import Warehouse
-from kalshi_wx.warehouse.schemas import BACKTEST_FILLS, FUSED_PMF, MARKETS, SETTLEMENT
+from kalshi_wx.warehouse.schemas import BACKTEST_DAYS, BACKTEST_FILLS, FUSED_PMF, MARKETS, SETTLEMENT
 
 NOTES = [
     "Fills are simulated: a resting order fills when later trades print through its price, and only a share "
@@ -57,10 +57,12 @@ def build_range_report(warehouse: Warehouse, city_key: str, start: date, end: da
     if not days:
         raise ValueError(
             f"no markets for {city_key} between {start} and {end}: materialize the daily graph first, e.g. "
-            f"kalshi-wx backfill --cities {city_key} --start {start} --end {end}"
+            f"{backfill_command(city_key, start, end)}"
         )
     fills = warehouse.read(BACKTEST_FILLS, city=city_key, dates=(start, end)).filter(pl.col("payout").is_not_null())
-    summary = strategy_summary(fills, days)
+    # Unsettled days (settlement not published yet) are left out, like their fills.
+    ran = warehouse.read(BACKTEST_DAYS, city=city_key, dates=(start, end)).filter(pl.col("settled"))
+    summary = strategy_summary(fills, ran)
     daily = daily_pnl(fills)
     calibration = _settled_outcomes(
         warehouse.read(FUSED_PMF, city=city_key, dates=(start, end)),

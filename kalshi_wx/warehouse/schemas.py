@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from kalshi_wx.core.kalshi_frames import COUNT, MARKETS_SCHEMA, PRICE, TRADES_SCHEMA, UTC_TS
+from kalshi_wx.core.kalshi_frames import COUNT, MARKETS_SCHEMA, MONEY, PRICE, TRADES_SCHEMA, UTC_TS
 from kalshi_wx.core.settlement import SETTLEMENT_SCHEMA
 from kalshi_wx.core.weather_payloads import VC_FORECAST_SCHEMA, VC_MINUTES_SCHEMA
 
@@ -151,7 +151,26 @@ BACKTEST_FILLS = _partitioned(
     liquidity=pl.Utf8,  # "maker" or "taker"
     fee=PRICE,  # dollars, this fill's share of the order's rounded fee
     payout=PRICE,  # dollars per contract at settlement; null until settled
-    p_signal=pl.Float64,  # the strategy's probability that the contract bought pays out, at ts
+    # The strategy's probability, at ts, that the contract bought pays out (settlement strategies)
+    # or that the mid moves its way over the model's horizon (model_move).
+    p_signal=pl.Float64,
+)
+
+# One row per strategy backtested on the day, with or without fills: the days a strategy ran are
+# what its daily PnL, Sharpe and drawdown are taken over (model_move only runs once a model exists).
+BACKTEST_DAYS = _partitioned(
+    "backtest.strategy_days",
+    ("strategy",),
+    strategy=pl.Utf8,
+    exit_rule=pl.Utf8,  # hold | time
+    model_sha256=pl.Utf8,  # the artifact model_move traded with; null for the other strategies
+    n_orders=pl.Int64,
+    n_fills=pl.Int64,
+    contracts=pl.Int64,
+    gross=MONEY,
+    fees=MONEY,
+    net=MONEY,
+    settled=pl.Boolean,  # false: marked to the last mid, not settled
 )
 
 # One row per (horizon, model) of a models/cross_bracket_model run. The model asset is per city, so
@@ -183,11 +202,21 @@ MODEL_METRICS = _partitioned(
     artifact_sha256=pl.Utf8,
 )
 
+# One row per models/cross_bracket_model run, keyed like models.metrics. A backtest of day D loads
+# the run whose window ended last before D (core.models.latest_model_before).
+MODEL_ARTIFACTS = _partitioned(
+    "models.artifacts",
+    ("sha256",),
+    window_start=pl.Date,
+    path=pl.Utf8,  # relative to KALSHI_WX_HOME, so the home can move between machines
+    sha256=pl.Utf8,  # of the pickle's bytes; loading refuses any other
+)
+
 TABLES: dict[str, TableSchema] = {
     t.name: t
     for t in (
         SERIES, MARKETS, CANDLES_1M, TRADES, VC_MINUTES, SETTLEMENT, VC_FORECAST, HAZARD_PARAMS, HAZARD_PMF, FUSED_PMF,
-        BACKTEST_FILLS, MODEL_METRICS,
+        BACKTEST_FILLS, BACKTEST_DAYS, MODEL_METRICS, MODEL_ARTIFACTS,
     )
 }  # fmt: skip
 

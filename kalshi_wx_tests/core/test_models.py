@@ -22,7 +22,9 @@ from kalshi_wx.core.models import (
     add_labels,
     expected_calibration_error,
     feature_frame,
+    latest_model_before,
     load_model,
+    move_signal,
     predict_up_probability,
     save_model,
     split_by_date,
@@ -270,6 +272,25 @@ def test_predict_up_probability_is_aligned_and_null_without_a_mid(learnable):
     assert predict_up_probability(trained, slice_.head(0), 5).len() == 0
     with pytest.raises(KeyError, match="no xgboost model for 15-minute"):
         predict_up_probability(trained, slice_, 15)
+
+
+def test_move_signal_is_the_prediction_keyed_by_ticker_and_minute(learnable):
+    panel, trained = learnable
+    day = panel.filter(pl.col("climate_date") == trained.split.test[0])
+    signal = move_signal(trained, day, 5, "logreg")
+    assert signal.columns == ["ticker", "ts", "p_up"] and signal.height == day.height
+    assert signal["p_up"].equals(predict_up_probability(trained, day, 5, "logreg").alias("p_up"))
+    assert signal.select("ticker", "ts").equals(day.select("ticker", "ts"))
+
+
+def test_latest_model_before_never_picks_a_window_reaching_the_day():
+    ends = [date(2026, 6, 3), date(2026, 6, 10), date(2026, 6, 7)]
+    artifacts = pl.DataFrame({"climate_date": ends, "sha256": ["a", "b", "c"]})
+    assert latest_model_before(artifacts, date(2026, 6, 3)) is None  # its own last day is not "before"
+    assert latest_model_before(artifacts, date(2026, 6, 4))["sha256"] == "a"
+    assert latest_model_before(artifacts, date(2026, 6, 10))["sha256"] == "c"
+    assert latest_model_before(artifacts, date(2026, 7, 1))["sha256"] == "b"
+    assert latest_model_before(artifacts.head(0), date(2026, 7, 1)) is None
 
 
 def test_saved_model_round_trips_only_with_its_hash(learnable, tmp_path):

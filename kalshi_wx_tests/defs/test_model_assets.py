@@ -3,60 +3,30 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from kalshi_wx.core.models import load_model, predict_up_probability
-from kalshi_wx.definitions import build_definitions
 from kalshi_wx.defs.assets.models import PANEL, cross_bracket_model
-from kalshi_wx.defs.resources import build_resources
-from kalshi_wx.defs.runs import partition_keys, run_partitions, run_series
-from kalshi_wx.warehouse.schemas import MODEL_METRICS
+from kalshi_wx.warehouse.schemas import MODEL_ARTIFACTS, MODEL_METRICS
+from kalshi_wx_tests.defs.conftest import CITY, FIRST, LAST, MODEL, SimDays, step_errors
 
-CITY, FIRST, LAST = "aus", date(2026, 6, 1), date(2026, 6, 5)
-MODEL = dg.AssetKey(["models", "cross_bracket_model"])
 METRICS = ("accuracy", "roc_auc", "brier", "ece")
 
 
-def _window(start: date, end: date) -> dict:
-    return {
-        "ops": {"models__cross_bracket_model": {"config": {"start": start.isoformat(), "end": end.isoformat()}}},
-        "loggers": {"console": {"config": {"log_level": "WARNING"}}},
-    }
-
-
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    home = tmp_path_factory.mktemp("models_home")
-    with pytest.MonkeyPatch.context() as mp, dg.DagsterInstance.ephemeral() as instance:
-        mp.setenv("KALSHI_WX_HOME", str(home))  # the artifact directory
-        resources = build_resources(mode="sim", warehouse_url=f"duckdb://{home / 'warehouse.duckdb'}")
-        defs = build_definitions(resources)
-        assert run_series(defs, instance)
-        warmup = partition_keys([CITY], FIRST - timedelta(days=3), FIRST - timedelta(days=1))
-        assert all(o.success for o in run_partitions(defs, instance, warmup, job_name="weather_history"))
-        days = run_partitions(defs, instance, partition_keys([CITY], FIRST, LAST), job_name="daily")
-        assert all(o.success for o in days), [o.error for o in days]
-
-        job = defs.resolve_implicit_global_asset_job_def()
-
-        def materialize(start: date, end: date) -> dg.ExecuteInProcessResult:
-            return job.execute_in_process(
-                partition_key=CITY, asset_selection=[MODEL], instance=instance, run_config=_window(start, end),
-                raise_on_error=False,
-            )  # fmt: skip
-
-        runs = []
-        for _ in range(2):
-            result = materialize(FIRST, LAST)
-            assert result.success, [e.step_failure_data.error.message for e in result.all_events if e.is_step_failure]
-            runs.append(instance.get_latest_materialization_event(MODEL).asset_materialization)
-        # Rows after the second run: replacing the slice must not have added any.
-        metrics = resources["warehouse"].read(MODEL_METRICS, city=CITY)
-        yield resources["warehouse"], runs, metrics, materialize
+def trained(sim_days: SimDays):
+    runs = []
+    for _ in range(2):
+        result = sim_days.train(FIRST, LAST)
+        assert result.success, step_errors(result)
+        runs.append(sim_days.instance.get_latest_materialization_event(MODEL).asset_materialization)
+    # Rows after the second run: replacing the slice must not have added any.
+    metrics = sim_days.warehouse.read(MODEL_METRICS, city=CITY, climate_date=LAST)
+    return sim_days.warehouse, runs, metrics, sim_days.train
 
 
 def test_asset_spec_is_per_city_with_panel_lineage():
@@ -79,6 +49,16 @@ def test_artifact_is_written_with_the_recorded_hash(trained):
     panel = warehouse.read(PANEL, city=CITY, climate_date=LAST)
     p = predict_up_probability(models, panel, 5)
     assert p.len() == panel.height and p.drop_nulls().is_between(0, 1).all()
+
+
+def test_artifact_row_points_into_the_home_with_the_hash(trained, sim_days):
+    warehouse, runs, _, _ = trained
+    rows = warehouse.read(MODEL_ARTIFACTS, city=CITY, climate_date=LAST)
+    assert rows.height == 1  # re-training the window replaced the row
+    row = rows.row(0, named=True)
+    assert row["window_start"] == FIRST and row["sha256"] == runs[-1].metadata["sha256"].value
+    assert row["path"] == f"artifacts/models/{CITY}/{FIRST}_{LAST}/cross_bracket_model.pkl"
+    assert (sim_days.home / row["path"]).resolve() == Path(runs[-1].metadata["path"].value).resolve()
 
 
 def test_metadata_holds_metrics_splits_and_row_counts(trained):
@@ -117,10 +97,11 @@ def test_a_second_run_reproduces_metrics_and_bytes(trained):
 
 
 def test_too_few_days_fails_naming_the_window_and_the_backfill(trained):
-    warehouse, _, before, materialize = trained
+    warehouse, _, _, materialize = trained
+    before = warehouse.read(MODEL_METRICS, city=CITY)
     result = materialize(LAST - timedelta(days=1), LAST + timedelta(days=3))
     assert not result.success
-    [message] = [e.step_failure_data.error.message for e in result.all_events if e.is_step_failure]
+    [message] = step_errors(result)
     assert "2 climate day(s) for aus in the window 2026-06-04..2026-06-08" in message
     assert "kalshi-wx backfill --cities aus --start 2026-06-04 --end 2026-06-08" in message
     assert warehouse.read(MODEL_METRICS, city=CITY).equals(before)  # nothing written

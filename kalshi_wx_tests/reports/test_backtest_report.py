@@ -17,7 +17,7 @@ from kalshi_wx.core.climate_day import climate_day_window
 from kalshi_wx.core.kalshi_frames import markets_frame
 from kalshi_wx.reports.backtest import build_range_report
 from kalshi_wx.warehouse.resource import Warehouse
-from kalshi_wx.warehouse.schemas import BACKTEST_FILLS, FUSED_PMF, MARKETS, SETTLEMENT
+from kalshi_wx.warehouse.schemas import BACKTEST_DAYS, BACKTEST_FILLS, FUSED_PMF, MARKETS, SETTLEMENT
 
 DAYS = {date(2026, 6, 1): 71, date(2026, 6, 2): 76}  # real CLI highs of the real ladders
 
@@ -105,12 +105,36 @@ def warehouse(tmp_path, real_markets) -> Warehouse:
             for i, (s, d, t, side, px, n, fee, pay, h) in enumerate(fills) if d == day
         ]  # fmt: skip
         warehouse.write_partition(BACKTEST_FILLS, pl.DataFrame(rows, schema=BACKTEST_FILLS.columns), "nyc", day)
+        # fused_edge ran both days; model_move only on the second (its first model), without a fill.
+        ran = ["fused_edge", "model_move"] if day == date(2026, 6, 2) else ["fused_edge"]
+        days = [
+            {
+                "city": "nyc",
+                "climate_date": day,
+                "strategy": s,
+                "exit_rule": "hold",
+                "model_sha256": None,
+                "n_orders": 0,
+                "n_fills": 0,
+                "contracts": 0,
+                "gross": Decimal(0),
+                "fees": Decimal(0),
+                "net": Decimal(0),
+                "settled": True,
+            }
+            for s in ran
+        ]  # fmt: skip  (only strategy, climate_date and settled are read by the report)
+        warehouse.write_partition(BACKTEST_DAYS, pl.DataFrame(days, schema=BACKTEST_DAYS.columns), "nyc", day)
     return warehouse
 
 
 def test_headline_numbers_are_computed_by_hand(warehouse, tmp_path):
     report = build_range_report(warehouse, "nyc", date(2026, 6, 1), date(2026, 6, 2), tmp_path / "reports")
-    [row] = report.summary.iter_rows(named=True)
+    row, model = report.summary.iter_rows(named=True)
+    # model_move ran one day and did not trade: one flat day, not two, and no Sharpe from one day.
+    assert (model["strategy"], model["days"], model["fills"], model["net"]) == ("model_move", 1, 0, 0.0)
+    assert model["sharpe_by_day"] is None and model["max_drawdown"] == 0.0
+    assert (row["strategy"], row["days"]) == ("fused_edge", 2)
     # gross: 10 * (1 - 0.40) + 5 * (1 - 0.70) + 10 * (0 - 0.20) = 6.00 + 1.50 - 2.00 = 5.50
     assert row["gross"] == pytest.approx(5.50) and row["fees"] == pytest.approx(0.37)
     assert row["net"] == pytest.approx(5.13) and row["hit_rate"] == pytest.approx(2 / 3)

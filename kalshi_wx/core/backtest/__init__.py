@@ -1,26 +1,29 @@
 """Fee-aware, causal backtest of bracket-ladder strategies (see ``engine`` for the execution rules)."""
 
-from kalshi_wx.core.backtest.engine import (
+from kalshi_wx.core.backtest.engine import BacktestDay, BacktestResult, ManyResult, Pnl, run_backtest, run_many
+from kalshi_wx.core.backtest.exits import TimedExit, exit_order, with_exit_rule
+from kalshi_wx.core.backtest.inputs import BacktestInputs, backtest_inputs, fee_schedule
+from kalshi_wx.core.backtest.interface import (
+    EXIT_RULES,
     BacktestConfig,
-    BacktestDay,
-    BacktestResult,
     Cancel,
     FeeSchedule,
-    ManyResult,
     MarketState,
     MinuteView,
     OpenOrder,
     Order,
-    Pnl,
     Strategy,
     TradePrint,
-    run_backtest,
-    run_many,
 )
-from kalshi_wx.core.backtest.inputs import BacktestInputs, backtest_inputs, fee_schedule
-from kalshi_wx.core.backtest.strategies import FusedEdgeStrategy, RandomStrategy, SignalThresholdStrategy
+from kalshi_wx.core.backtest.strategies import (
+    FusedEdgeStrategy,
+    MoveSignalStrategy,
+    RandomStrategy,
+    SignalThresholdStrategy,
+)
 
 __all__ = [
+    "EXIT_RULES",
     "BacktestConfig",
     "BacktestDay",
     "BacktestInputs",
@@ -31,15 +34,19 @@ __all__ = [
     "ManyResult",
     "MarketState",
     "MinuteView",
+    "MoveSignalStrategy",
     "OpenOrder",
     "Order",
     "Pnl",
     "RandomStrategy",
     "SignalThresholdStrategy",
     "Strategy",
+    "TimedExit",
     "TradePrint",
     "backtest_inputs",
+    "exit_order",
     "fee_schedule",
     "run_backtest",
     "run_many",
+    "with_exit_rule",
 ]

@@ -46,6 +46,9 @@ Execution rules:
   therefore sum to the per-order, round-up-to-the-cent fee Kalshi's per-order accumulator
   converges to (reference/kalshi_api.md s8), however many partial fills it had. Maker fills pay
   only where the series ``fee_type`` charges makers.
+- Exits: ``config.exit_rule`` ``hold`` keeps positions to settlement; ``time`` runs the strategy
+  inside ``exits.TimedExit``, which closes each position a fixed time after it opened (the
+  engine tells strategies when: ``MarketState.position_since``).
 - Settlement from ``settled_yes``: a YES contract pays $1 if its bracket settled YES, a NO
   contract $1 if it settled NO; there is no settlement fee. Without ``settled_yes`` the result
   is marked to the last known mid and ``pnl.settled`` is False.
@@ -63,124 +66,31 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from functools import lru_cache
-from typing import Literal, NamedTuple, Protocol
 
 import numpy as np
 import polars as pl
 
+from kalshi_wx.core.backtest.exits import with_exit_rule
+from kalshi_wx.core.backtest.interface import (
+    MAX_PRICE,
+    MIN_PRICE,
+    TICK,
+    BacktestConfig,
+    Cancel,
+    FeeSchedule,
+    MarketState,
+    MinuteView,
+    OpenOrder,
+    Order,
+    Strategy,
+    TradePrint,
+)
 from kalshi_wx.core.fees import trading_fee
-from kalshi_wx.core.kalshi_frames import PRICE, UTC_TS
+from kalshi_wx.core.kalshi_frames import MONEY, PRICE, UTC_TS
 
-TICK = Decimal("0.01")
-MIN_PRICE = Decimal("0.01")
-MAX_PRICE = Decimal("0.99")
 _ONE = Decimal(1)
 _ZERO = Decimal(0)
 _MINUTE_US = 60_000_000
-MONEY_DTYPE = pl.Decimal(18, 6)
-
-Side = Literal["yes", "no"]
-Liquidity = Literal["maker", "taker"]
-
-
-@dataclass(frozen=True)
-class FeeSchedule:
-    fee_type: str
-    fee_multiplier: Decimal
-
-
-@dataclass(frozen=True)
-class BacktestConfig:
-    order_size: int = 10  # contracts per order (integer counts on the order path)
-    max_position_per_market: int = 50  # |net YES contracts| per ticker
-    max_exposure_dollars: Decimal = Decimal("200")  # total cost at risk across the event
-    queue_haircut: float = 0.5  # fraction of volume printed AT our resting price that fills us
-    order_ttl_minutes: int = 15  # a resting order not filled by then is cancelled
-    taker_fallback: bool = True
-    taker_min_edge: Decimal = Decimal("0.03")  # EV per contract after taker fee needed to cross the spread
-    exit_rule: str = "hold"  # "hold" to settlement
-
-    def __post_init__(self) -> None:
-        if self.order_size < 1 or self.max_position_per_market < 0:
-            raise ValueError("order_size must be >= 1 and max_position_per_market >= 0")
-        if not 0.0 <= self.queue_haircut <= 1.0:
-            raise ValueError(f"queue_haircut {self.queue_haircut} must lie in [0, 1]")
-        if self.order_ttl_minutes < 2:
-            # An order rests from the minute after it is placed, so a ttl of 1 could never fill.
-            raise ValueError(f"order_ttl_minutes {self.order_ttl_minutes} must be >= 2")
-        if not isinstance(self.max_exposure_dollars, Decimal) or not isinstance(self.taker_min_edge, Decimal):
-            raise ValueError(
-                "max_exposure_dollars and taker_min_edge must be Decimal (money never goes through floats)"
-            )
-        if self.exit_rule != "hold":
-            raise ValueError(f"exit_rule {self.exit_rule!r} is not implemented; only 'hold' (to settlement) is")
-
-
-# ----------------------------------------------------------------------------------------------
-# What a strategy sees and returns
-
-
-class OpenOrder(NamedTuple):
-    order_id: int
-    side: Side
-    yes_price: Decimal
-    remaining: int
-    ts_placed: datetime
-
-
-class MarketState(NamedTuple):
-    """One ticker at minute t: the book known at t, the signal at t and our own state."""
-
-    ticker: str
-    bid: Decimal | None  # YES bid; None = empty side
-    ask: Decimal | None  # YES ask; None = empty side
-    p_yes: float | None  # None = no signal at t
-    position: int  # net YES contracts (negative = NO contracts held)
-    room_yes: int  # contracts a new YES order may add under the position limit, resting orders included
-    room_no: int
-    open_orders: tuple[OpenOrder, ...]
-
-
-class TradePrint(NamedTuple):
-    ticker: str
-    ts: datetime
-    yes_price: Decimal
-    count: Decimal
-
-
-class MinuteView(NamedTuple):
-    ts: datetime
-    minute: int  # index of ts in the day's grid
-    markets: tuple[MarketState, ...]  # in ticker order
-    trades: tuple[TradePrint, ...]  # printed in [ts - 1 min, ts)
-    exposure_dollars: Decimal
-    fees: FeeSchedule
-    config: BacktestConfig
-
-
-@dataclass(frozen=True, slots=True)
-class Order:
-    """Buy ``side`` at YES-terms limit ``yes_price``; ``count`` None = ``config.order_size``."""
-
-    ticker: str
-    side: Side
-    yes_price: Decimal
-    liquidity: Liquidity
-    count: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Cancel:
-    order_id: int
-
-
-class Strategy(Protocol):
-    name: str
-
-    def start_day(self, tickers: tuple[str, ...], first_ts: datetime) -> None:
-        """Reset per-day state; called once before the first minute of each event."""
-
-    def on_minute(self, view: MinuteView) -> Iterable[Order | Cancel]: ...
 
 
 # ----------------------------------------------------------------------------------------------
@@ -401,6 +311,7 @@ class _Book:
         self.orders: list[_Order] = []
         self.open: list[list[_Order]] = [[] for _ in range(n)]
         self.position = [0] * n
+        self.position_since: list[datetime | None] = [None] * n
         self.cash = [_ZERO] * n
         self.fee_paid = [_ZERO] * n
         self.fills: list[tuple] = []
@@ -417,12 +328,18 @@ class _Book:
         fee = fee_total - order.fee
         order.filled, order.fee = total, fee_total
         i = order.i
+        before = self.position[i]
         if order.side == "yes":
             self.position[i] += count
             self.cash[i] -= price * count
         else:
             self.position[i] -= count
             self.cash[i] += price * count
+        after = self.position[i]
+        if after == 0:
+            self.position_since[i] = None
+        elif before * after <= 0:  # opened from flat, or flipped through zero
+            self.position_since[i] = ts
         self.fee_paid[i] += fee
         self.fills.append((order.order_id, i, ts, ts_us, order.side, price, count, order.liquidity, fee))
         if total == order.count:
@@ -600,6 +517,7 @@ class _Book:
                     )
                     if orders
                     else (),
+                    self.position_since[i],
                 )
             )
         prints = (
@@ -621,7 +539,8 @@ def run_backtest(
     settled_yes: dict[str, bool] | None,
     config: BacktestConfig,
 ) -> BacktestResult:
-    """Run ``strategy`` over one event; see the module docstring for the rules."""
+    """Run ``strategy`` over one event, under ``config.exit_rule``; see the module docstring for the rules."""
+    strategy = with_exit_rule(strategy, config)
     inputs = _prepare(book, trades, signal)
     state = _Book(inputs, fees, config, getattr(strategy, "name", type(strategy).__name__))
     index = {t: i for i, t in enumerate(inputs.tickers)}
@@ -711,11 +630,11 @@ def _result(state: _Book, settled_yes: dict[str, bool] | None) -> BacktestResult
             "position": pl.Int64,
             "yes_bought": pl.Int64,
             "no_bought": pl.Int64,
-            "cash": MONEY_DTYPE,
-            "fees": MONEY_DTYPE,
+            "cash": MONEY,
+            "fees": MONEY,
             "settled_yes": pl.Boolean,
-            "gross": MONEY_DTYPE,
-            "net": MONEY_DTYPE,
+            "gross": MONEY,
+            "net": MONEY,
         },
     )
     equity = _equity(state, outcomes, pnl)
@@ -889,9 +808,9 @@ def run_many(days: Iterable[BacktestDay], strategy: Strategy, config: BacktestCo
         rows,
         schema={
             "label": pl.Utf8,
-            "gross": MONEY_DTYPE,
-            "fees": MONEY_DTYPE,
-            "net": MONEY_DTYPE,
+            "gross": MONEY,
+            "fees": MONEY,
+            "net": MONEY,
             "n_orders": pl.Int64,
             "n_fills": pl.Int64,
             "contracts": pl.Int64,

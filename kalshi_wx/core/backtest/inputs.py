@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import polars as pl
 
-from kalshi_wx.core.backtest.engine import FeeSchedule
+from kalshi_wx.core.backtest.interface import FeeSchedule
 from kalshi_wx.core.quotes import book_known_at
 
 

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
 
-from kalshi_wx.core.backtest.engine import (
-    MAX_PRICE,
-    MIN_PRICE,
+from kalshi_wx.core.backtest.interface import (
     TICK,
     BacktestConfig,
     Cancel,
@@ -27,6 +25,9 @@ from kalshi_wx.core.backtest.engine import (
     MarketState,
     MinuteView,
     Order,
+    ceil_tick,
+    floor_tick,
+    on_grid,
 )
 from kalshi_wx.core.fees import trading_fee
 from kalshi_wx.core.seeds import stable_seed
@@ -35,19 +36,6 @@ from kalshi_wx.core.seeds import stable_seed
 def fee_per_contract(fees: FeeSchedule, count: int, yes_price: Decimal, maker: bool) -> float:
     """The per-order rounded fee of ``count`` contracts at ``yes_price``, per contract."""
     return float(trading_fee(fees.fee_type, fees.fee_multiplier, count, yes_price, maker=maker)) / count
-
-
-def _floor_tick(price: Decimal) -> Decimal:
-    return (price / TICK).to_integral_value(rounding=ROUND_FLOOR) * TICK
-
-
-def _ceil_tick(price: Decimal) -> Decimal:
-    return (price / TICK).to_integral_value(rounding=ROUND_CEILING) * TICK
-
-
-def _on_grid(price: Decimal) -> bool:
-    # Rounding a sub-cent touch outward, or stepping inside it, can leave the tradable range.
-    return MIN_PRICE <= price <= MAX_PRICE
 
 
 class _Level(NamedTuple):
@@ -63,8 +51,8 @@ def _levels(price: Decimal) -> tuple[float, _Level, _Level, _Level, _Level]:
     """A book price's float value, its cent floor and ceiling, and one tick above / below those.
 
     Books hold a few hundred distinct prices, so the Decimal work is done once per price."""
-    floor, ceil = _floor_tick(price), _ceil_tick(price)
-    levels = [_Level(x, float(x), _on_grid(x)) for x in (floor, ceil, floor + TICK, ceil - TICK)]
+    floor, ceil = floor_tick(price), ceil_tick(price)
+    levels = [_Level(x, float(x), on_grid(x)) for x in (floor, ceil, floor + TICK, ceil - TICK)]
     return (float(price), *levels)
 
 
@@ -224,10 +212,58 @@ class RandomStrategy:
                 continue
             taker = taker_u < self.taker_share
             if side == "yes":
-                price = _ceil_tick(m.ask) if taker else _floor_tick(m.bid)
+                price = ceil_tick(m.ask) if taker else floor_tick(m.bid)
             else:
-                price = _floor_tick(m.bid) if taker else _ceil_tick(m.ask)
-            if not _on_grid(price):
+                price = floor_tick(m.bid) if taker else ceil_tick(m.ask)
+            if not on_grid(price):
                 continue
             out.append(Order(m.ticker, side, price, "taker" if taker else "maker"))
+        return out
+
+
+class MoveSignalStrategy:
+    """For a short-horizon move model: ``p_yes`` is read as P(the mid rises over the model's horizon,
+    given it moves), not as a settlement probability.
+
+    While flat on a ticker it rests one post-only order at the near touch on the side the model
+    favours: a YES buy at the bid while ``p >= up_above``, a NO buy at the YES ask (an offer) while
+    ``p <= 1 - up_above``; the order is cancelled when the signal fades or the touch moves, and once
+    a position opens. It never crosses the spread to enter: the model gives the sign of the next
+    move, not its size, and a one-cent move does not pay a spread plus a taker fee. Closing is left
+    to the exit rule (``time``, with the model's horizon).
+    """
+
+    name = "model_move"
+
+    def __init__(self, up_above: float = 0.6):
+        if not 0.5 < up_above <= 1.0:
+            raise ValueError(f"up_above {up_above} must lie in (0.5, 1]")
+        self.up_above = up_above
+
+    def start_day(self, tickers: tuple[str, ...], first_ts: datetime) -> None:
+        """Stateless between minutes: nothing to reset."""
+
+    def _want(self, m: MarketState) -> Order | None:
+        if m.position != 0 or m.p_yes is None:
+            return None
+        if m.p_yes >= self.up_above and m.bid is not None and m.room_yes > 0:
+            want = Order(m.ticker, "yes", floor_tick(m.bid), "maker")
+        elif m.p_yes <= 1.0 - self.up_above and m.ask is not None and m.room_no > 0:
+            want = Order(m.ticker, "no", ceil_tick(m.ask), "maker")
+        else:
+            return None
+        return want if on_grid(want.yes_price) else None
+
+    def on_minute(self, view: MinuteView) -> Iterable[Order | Cancel]:
+        out: list[Order | Cancel] = []
+        for m in view.markets:
+            want = self._want(m)
+            keep = None
+            if want is not None:
+                keep = next(
+                    (o.order_id for o in m.open_orders if (o.side, o.yes_price) == (want.side, want.yes_price)), None
+                )
+            out += [Cancel(o.order_id) for o in m.open_orders if o.order_id != keep]
+            if want is not None and keep is None:
+                out.append(want)
         return out

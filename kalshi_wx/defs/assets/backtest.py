@@ -1,22 +1,90 @@
-"""Fee-aware backtest of the built-in strategies on one city and climate day.
+"""Fee-aware backtests: the built-in strategies on one city and climate day, and a city's range report.
+
+Settings come from ``config/backtest.yaml``. The model-driven strategy trades a day only with the
+model whose training window ended last before that day (``models.artifacts``); before any such
+model exists it is left out of the day, and the metadata says so.
 
 No `from __future__ import annotations` here: Dagster validates the `context` annotation.
 """
 
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
 import dagster as dg
 import polars as pl
 
-from kalshi_wx.config import city
-from kalshi_wx.core.backtest import BacktestConfig, FusedEdgeStrategy, backtest_inputs, fee_schedule, run_backtest
+from kalshi_wx.config import BacktestSettings, backfill_command, backtest_config, city, kalshi_wx_home
+from kalshi_wx.core.backtest import (
+    BacktestConfig,
+    FusedEdgeStrategy,
+    MoveSignalStrategy,
+    Strategy,
+    backtest_inputs,
+    fee_schedule,
+    run_backtest,
+)
+from kalshi_wx.core.models import latest_model_before, load_model, move_signal
 from kalshi_wx.core.settlement import settled_winners
-from kalshi_wx.defs.assets.common import MARKETS_INPUT, warehouse_asset
-from kalshi_wx.defs.partitions import city_and_date
+from kalshi_wx.defs.assets.common import MARKETS_INPUT, OWNERS, warehouse_asset
+from kalshi_wx.defs.assets.models import PANEL
+from kalshi_wx.defs.partitions import city_and_date, city_of, city_of_city_day, city_partitions
+from kalshi_wx.defs.resources import WAREHOUSE_POOL, storage_kind
+from kalshi_wx.reports.backtest import build_range_report
 from kalshi_wx.reports.markdown import markdown_table
-from kalshi_wx.warehouse.schemas import BACKTEST_FILLS
+from kalshi_wx.warehouse.resource import Warehouse
+from kalshi_wx.warehouse.schemas import BACKTEST_DAYS, BACKTEST_FILLS, MODEL_ARTIFACTS
 
-# Each strategy is the fused-edge rule on a different probability: the fused PMF, and the weather
-# model alone as the benchmark the fusion has to beat.
+SETTINGS: BacktestSettings = backtest_config()
+
+# The fused-edge rule on two probabilities: the fused PMF, and the weather model alone as the
+# benchmark the fusion has to beat. Both hold to settlement.
 STRATEGY_SIGNALS = {"fused_edge": "p_fused_norm", "wx_edge": "p_wx"}
+MODEL_STRATEGY = MoveSignalStrategy.name
+
+CITY_MODEL_DEP = dg.AssetDep(
+    ["models", "cross_bracket_model"],
+    partition_mapping=city_of_city_day,
+)
+
+
+@dataclass(frozen=True)
+class StrategyRun:
+    name: str
+    strategy: Strategy
+    signal: pl.DataFrame
+    signal_column: str
+    config: BacktestConfig
+    model_sha256: str | None = None
+
+
+def _model_run(warehouse: Warehouse, city_key: str, day: date) -> tuple[StrategyRun | None, str]:
+    """The model-driven run for the day, or None, with a line saying which model (or why none)."""
+    settings = SETTINGS.model_move
+    artifact = latest_model_before(warehouse.read(MODEL_ARTIFACTS, city=city_key), day)
+    if artifact is None:
+        return None, f"none: no {city_key} model was trained on a window ending before {day}"
+    path = kalshi_wx_home() / artifact["path"]
+    try:
+        models = load_model(path, artifact["sha256"])
+    except FileNotFoundError:
+        raise dg.Failure(
+            description=(
+                f"models.artifacts points {city_key} at {path}, which does not exist under KALSHI_WX_HOME "
+                f"({kalshi_wx_home()}); re-materialize models/cross_bracket_model for {city_key} on this machine"
+            )
+        ) from None
+    except ValueError as exc:
+        raise dg.Failure(description=str(exc)) from None
+    panel = warehouse.read(PANEL, city=city_key, climate_date=day)
+    signal = move_signal(models, panel, settings.horizon_min, settings.model)
+    used = (
+        f"{settings.model}, {settings.horizon_min}-min moves, trained on {artifact['window_start']}.."
+        f"{artifact['climate_date']} (sha256 {artifact['sha256'][:12]})"
+    )
+    strategy = MoveSignalStrategy(settings.up_above)
+    config = SETTINGS.model_move_config()
+    return StrategyRun(MODEL_STRATEGY, strategy, signal, "p_up", config, artifact["sha256"]), used
 
 
 @warehouse_asset(
@@ -31,9 +99,11 @@ STRATEGY_SIGNALS = {"fused_edge": "p_fused_norm", "wx_edge": "p_wx"}
         "fused_pmf": dg.AssetIn(["pmf", "fused_pmf"]),
         "settlement": dg.AssetIn(["weather", "settlement"]),
     },
+    deps=[["features", "minute_panel_full"], CITY_MODEL_DEP],
 )
 def backtest_report(
     context: dg.AssetExecutionContext,
+    warehouse: Warehouse,
     markets: pl.DataFrame,
     candles_1m: pl.DataFrame,
     trades: pl.DataFrame,
@@ -41,42 +111,137 @@ def backtest_report(
     fused_pmf: pl.DataFrame,
     settlement: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
-    """Simulated fills and fee-aware PnL of the fused-edge strategy (and weather-only) for the day."""
+    """Simulated fills and fee-aware PnL of the fused-edge, weather-only and model-driven strategies for the day."""
     city_key, day = city_and_date(context.partition_key)
-    cfg = city(city_key)
-    fees = fee_schedule(series, cfg.series)
+    fees = fee_schedule(series, city(city_key).series)
     settled = settled_winners(markets, settlement)
-    config = BacktestConfig()
-    frames, rows = [], []
-    for name, column in STRATEGY_SIGNALS.items():
-        book, prints, signal = backtest_inputs(candles_1m, trades, fused_pmf, signal_column=column)
-        result = run_backtest(book, prints, signal, FusedEdgeStrategy(), fees, settled, config)
+    runs = [
+        StrategyRun(name, FusedEdgeStrategy(SETTINGS.fused_edge.margin), fused_pmf, column, SETTINGS.engine)
+        for name, column in STRATEGY_SIGNALS.items()
+    ]
+    model_run, model_used = _model_run(warehouse, city_key, day)
+    context.log.info(f"{MODEL_STRATEGY} model: {model_used}")
+    if model_run is not None:
+        runs.append(model_run)
+    frames, days = [], []
+    for run in runs:
+        book, prints, signal = backtest_inputs(candles_1m, trades, run.signal, signal_column=run.signal_column)
+        result = run_backtest(book, prints, signal, run.strategy, fees, settled, run.config)
         frames.append(
             result.fills.select(
                 pl.lit(city_key).alias("city"),
                 pl.lit(day).alias("climate_date"),
-                pl.lit(name).alias("strategy"),
+                pl.lit(run.name).alias("strategy"),
                 *[c for c in BACKTEST_FILLS.columns if c not in ("city", "climate_date", "strategy")],
             )
         )
-        rows.append(
+        m = result.metrics
+        days.append(
             {
-                "strategy": name,
-                "fills": result.metrics["n_fills"],
-                "gross $": str(result.pnl.gross),
-                "fees $": str(result.pnl.fees),
-                "net $": str(result.pnl.net),
+                "city": city_key,
+                "climate_date": day,
+                "strategy": run.name,
+                "exit_rule": run.config.exit_rule,
+                "model_sha256": run.model_sha256,
+                "n_orders": m["n_orders"],
+                "n_fills": m["n_fills"],
+                "contracts": m["contracts"],
+                "gross": result.pnl.gross,
+                "fees": result.pnl.fees,
+                "net": result.pnl.net,
+                "settled": result.pnl.settled,
             }
         )
-        context.log.info(
-            f"{name}: {result.metrics['n_fills']} fills, net {result.pnl.net} (settled {result.pnl.settled})"
-        )
-    summary = markdown_table(pl.DataFrame(rows))
+        context.log.info(f"{run.name}: {m['n_fills']} fills, net {result.pnl.net} (settled {result.pnl.settled})")
+    strategy_days = pl.DataFrame(days, schema=BACKTEST_DAYS.columns)
+    # Written here, the fills by the IO manager after return: a failure between the two is repaired
+    # by re-running the partition, since both writes replace the (city, day) slice.
+    warehouse.write_partition(BACKTEST_DAYS, strategy_days, city_key, day)
+    summary = strategy_days.select(
+        "strategy",
+        pl.col("exit_rule").alias("exit"),
+        pl.col("n_fills").alias("fills"),
+        *(pl.col(c).cast(pl.Utf8).alias(f"{c} $") for c in ("gross", "fees", "net")),
+    )
     return dg.Output(
         pl.concat(frames),
         metadata={
-            "summary": dg.MetadataValue.md(summary),
+            "summary": dg.MetadataValue.md(markdown_table(summary)),
+            "model": model_used,
             "settled": settled is not None,
             "fee_type": fees.fee_type,
         },
+    )
+
+
+BACKTEST_REPORT = dg.AssetKey(["backtest", "backtest_report"])
+
+
+class ReportRangeConfig(dg.Config):
+    """Climate days of the report, YYYY-MM-DD inclusive (default: every day backtested for the city), and where."""
+
+    start: str | None = None
+    end: str | None = None
+    out_dir: str | None = None  # default $KALSHI_WX_HOME/artifacts/reports
+
+
+def _report_range(context: dg.AssetExecutionContext, config: ReportRangeConfig, city_key: str) -> tuple[date, date]:
+    try:
+        chosen = [None if v is None else date.fromisoformat(v) for v in (config.start, config.end)]
+    except ValueError as exc:
+        raise dg.Failure(description=f"run config start/end: {exc} (expected YYYY-MM-DD)") from None
+    if None not in chosen:
+        start, end = chosen
+    else:
+        done = sorted(
+            city_and_date(key)[1]
+            for key in context.instance.get_materialized_partitions(BACKTEST_REPORT)
+            if city_and_date(key)[0] == city_key
+        )
+        if not done:
+            raise dg.Failure(
+                description=(
+                    f"backtest/backtest_report has no materialized day for {city_key}: backfill some first, e.g. "
+                    f"{backfill_command(city_key)}"
+                )
+            )
+        start, end = chosen[0] or done[0], chosen[1] or done[-1]
+    if end < start:
+        raise dg.Failure(description=f"report range end {end} is before start {start}")
+    return start, end
+
+
+@dg.asset(
+    key=["backtest", "backtest_range_report"],
+    group_name="backtest",
+    kinds={"html", storage_kind()},
+    owners=OWNERS,
+    partitions_def=city_partitions,
+    pool=WAREHOUSE_POOL,
+    deps=[
+        dg.AssetDep(
+            BACKTEST_REPORT,
+            partition_mapping=city_of_city_day,
+        )
+    ],
+)
+def backtest_range_report(
+    context: dg.AssetExecutionContext, config: ReportRangeConfig, warehouse: Warehouse
+) -> dg.MaterializeResult:
+    """A city's backtests over a range of days as one HTML report: headline, equity, calibration, PnL by bracket."""
+    city_key = city_of(context.partition_key)
+    start, end = _report_range(context, config, city_key)
+    try:
+        out_dir = Path(config.out_dir) if config.out_dir else kalshi_wx_home() / "artifacts" / "reports"
+        report = build_range_report(warehouse, city_key, start, end, out_dir)
+    except ValueError as exc:
+        raise dg.Failure(description=str(exc)) from None
+    context.log.info(f"wrote {report.path} ({len(report.days)} day(s), {start}..{end})")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(report.path)),
+            "range": f"{start}..{end}",
+            "days": len(report.days),
+            "summary": dg.MetadataValue.md(markdown_table(report.summary)),
+        }
     )

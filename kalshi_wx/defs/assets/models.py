@@ -3,7 +3,8 @@
 The window is ``window`` in ``config/models.yaml`` unless the run's config overrides it: fixed
 (start and end days) or the last N days ending on the latest settled day of the city's panel, a
 day whose panel is complete. Fitted models go to ``$KALSHI_WX_HOME/artifacts/models/<city>/<start>_<end>/``;
-their test-day scores go to ``models.metrics`` under (city, the window's last day).
+their test-day scores go to ``models.metrics`` and the artifact's path and hash to
+``models.artifacts``, both under (city, the window's last day).
 
 No `from __future__ import annotations` here: Dagster validates the `context` annotation.
 """
@@ -13,7 +14,7 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from kalshi_wx.config import ModelsConfig, cities, kalshi_wx_home, models_config, parse_train_window, pmf_config
+from kalshi_wx.config import ModelsConfig, backfill_command, kalshi_wx_home, models_config, parse_train_window
 from kalshi_wx.core.models import (
     METRIC_COLUMNS,
     MIN_DAYS,
@@ -24,11 +25,11 @@ from kalshi_wx.core.models import (
     train_cross_bracket_models,
 )
 from kalshi_wx.defs.assets.common import OWNERS
-from kalshi_wx.defs.partitions import city_partitions
+from kalshi_wx.defs.partitions import city_of, city_of_city_day, city_partitions
 from kalshi_wx.defs.resources import WAREHOUSE_POOL, storage_kind
 from kalshi_wx.reports.markdown import markdown_table
 from kalshi_wx.warehouse.resource import Warehouse
-from kalshi_wx.warehouse.schemas import MODEL_METRICS, PARTITION_COLUMNS, UTC_TS, TableSchema
+from kalshi_wx.warehouse.schemas import MODEL_ARTIFACTS, MODEL_METRICS, PARTITION_COLUMNS, UTC_TS, TableSchema
 
 SETTINGS: ModelsConfig = models_config()
 
@@ -50,7 +51,7 @@ PANEL = TableSchema(
 )
 PANEL_DEP = dg.AssetDep(
     ["features", "minute_panel_full"],
-    partition_mapping=dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="city"),
+    partition_mapping=city_of_city_day,
 )
 
 
@@ -89,12 +90,6 @@ def _metrics_rows(trained: TrainedModels, city_key: str, start: date, end: date,
     )
 
 
-def _backfill(city_key: str, start: date | str = "YYYY-MM-DD", end: date | str = "YYYY-MM-DD") -> str:
-    # Warm-up days give the first day's hazard fit its trailing observations.
-    warmup = pmf_config().hazard.fit_window_days
-    return f"kalshi-wx backfill --cities {city_key} --start {start} --end {end} --warmup-days {warmup}"
-
-
 def _metrics_table(metrics: pl.DataFrame) -> str:
     return markdown_table(
         metrics.select((pl.col("horizon_min").cast(pl.Utf8) + " min").alias("horizon"), "model", *METRIC_COLUMNS)
@@ -114,15 +109,15 @@ def cross_bracket_model(
     context: dg.AssetExecutionContext, config: TrainingWindowConfig, warehouse: Warehouse
 ) -> dg.MaterializeResult:
     """Calibrated logistic regression and xgboost of each bracket's next 1/5-minute mid move, scored on later days."""
-    city_key = context.partition_key
-    if city_key not in cities():
-        raise ValueError(f"partition {city_key!r} is not a configured city ({', '.join(cities())})")
+    city_key = city_of(context.partition_key)
     override = config.model_dump(exclude_none=True)
     window = parse_train_window(override, "run config") if override else SETTINGS.window
     try:
         start, end = window.resolve(_latest_settled_day(warehouse, city_key))
     except ValueError as exc:
-        raise dg.Failure(description=f"{city_key}: {exc}; backfill settled days (`{_backfill(city_key)}`)") from None
+        raise dg.Failure(
+            description=f"{city_key}: {exc}; backfill settled days (`{backfill_command(city_key)}`)"
+        ) from None
     panel = warehouse.read(PANEL, city=city_key, dates=(start, end))
     days = sorted(panel["climate_date"].unique())
     if len(days) < MIN_DAYS:
@@ -131,14 +126,25 @@ def cross_bracket_model(
             description=(
                 f"{PANEL.name} holds {len(days)} climate day(s) for {city_key} in the window {start}..{end}{rule}: "
                 f"{', '.join(map(str, days)) or 'none'}; training needs at least {MIN_DAYS}. Backfill the window "
-                f"first (`{_backfill(city_key, start, end)}`), "
+                f"first (`{backfill_command(city_key, start, end)}`), "
                 f"or choose another window in config/models.yaml or this run's config."
             )
         )
     context.log.info(f"training on {panel.height} panel rows of {len(days)} day(s), {start}..{end}")
     trained = train_cross_bracket_models(panel, SETTINGS.settings, SETTINGS.seed)
-    path, sha256 = save_model(trained, kalshi_wx_home() / "artifacts" / "models" / city_key / f"{start}_{end}")
+    home = kalshi_wx_home()
+    path, sha256 = save_model(trained, home / "artifacts" / "models" / city_key / f"{start}_{end}")
     warehouse.write_partition(MODEL_METRICS, _metrics_rows(trained, city_key, start, end, sha256), city_key, end)
+    artifact = pl.DataFrame(
+        {
+            "city": [city_key],
+            "climate_date": [end],
+            "window_start": [start],
+            "path": [path.relative_to(home).as_posix()],
+            "sha256": [sha256],
+        }
+    )
+    warehouse.write_partition(MODEL_ARTIFACTS, artifact, city_key, end)
 
     per_model = {
         f"h{row['horizon_min']}m_{row['model']}_{metric}": float(row[metric])

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import date, timedelta
 
 import polars as pl
 import pytest
@@ -13,7 +12,6 @@ from kalshi_wx.core.backtest import (
     Cancel,
     FeeSchedule,
     FusedEdgeStrategy,
-    MinuteView,
     Order,
     Pnl,
     RandomStrategy,
@@ -22,83 +20,21 @@ from kalshi_wx.core.backtest import (
     run_backtest,
     run_many,
 )
-
-D = Decimal
-T0 = datetime(2026, 6, 1, 5, tzinfo=UTC)
-TK = "KXHIGHNY-26JUN01-B72.5"
-TK2 = "KXHIGHNY-26JUN01-B74.5"
-MAKER_FEES = FeeSchedule("quadratic_with_maker_fees", D(1))
-NO_MAKER_FEES = FeeSchedule("quadratic", D(1))
-PRICE = pl.Decimal(12, 6)
-
-
-def at(minutes: float) -> datetime:
-    return T0 + timedelta(seconds=round(minutes * 60))
-
-
-def book(n: int = 5, tickers=(TK,), quotes: dict | None = None) -> pl.DataFrame:
-    """bid 0.40 / ask 0.45 everywhere unless ``quotes[(ticker, minute)] = (bid, ask)``."""
-    quotes = quotes or {}
-    rows = [
-        (t, at(k), *(D(x) if x is not None else None for x in quotes.get((t, k), ("0.40", "0.45"))))
-        for t in tickers
-        for k in range(n)
-    ]
-    return pl.DataFrame(
-        rows,
-        schema={"ticker": pl.Utf8, "ts": pl.Datetime("us", "UTC"), "yes_bid": PRICE, "yes_ask": PRICE},
-        orient="row",
-    )
-
-
-def trades(*rows: tuple[str, float, str, str]) -> pl.DataFrame:
-    return pl.DataFrame(
-        [(t, at(m), D(p), D(c)) for t, m, p, c in rows],
-        schema={"ticker": pl.Utf8, "ts": pl.Datetime("us", "UTC"), "yes_price": PRICE, "count": pl.Decimal(18, 2)},
-        orient="row",
-    )
-
-
-def signal(p: float = 0.5, n: int = 5, tickers=(TK,)) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "ticker": [t for t in tickers for _ in range(n)],
-            "ts": [at(k) for _ in tickers for k in range(n)],
-            "p_yes": [p] * (n * len(tickers)),
-        }
-    )
-
-
-class Script:
-    """Places the given intents at given minutes and records every view it is handed."""
-
-    name = "script"
-
-    def __init__(self, plan: dict[int, list]):
-        self.plan = plan
-        self.views: list[MinuteView] = []
-
-    def start_day(self, tickers, first_ts):
-        self.views.clear()
-
-    def on_minute(self, view):
-        self.views.append(view)
-        return self.plan.get(view.minute, [])
-
-
-def run(plan, trades_frame=None, fees=MAKER_FEES, settled=None, config=None, book_frame=None, n=5):
-    strategy = Script(plan)
-    result = run_backtest(
-        book_frame if book_frame is not None else book(n),
-        trades_frame if trades_frame is not None else trades(),
-        signal(n=n),
-        strategy,
-        fees,
-        settled,
-        config or BacktestConfig(),
-    )
-    return result, strategy
-
+from kalshi_wx_tests.core.backtest.scenario import (
+    MAKER_FEES,
+    NO_MAKER_FEES,
+    PRICE,
+    T0,
+    TK,
+    TK2,
+    D,
+    Script,
+    at,
+    book,
+    run,
+    signal,
+    trades,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Hand-computed scenarios
@@ -480,7 +416,8 @@ def test_limits_hold_at_every_minute_of_a_busy_day():
         ({"max_exposure_dollars": 200.0}, "must be Decimal"),
         ({"order_ttl_minutes": 1}, "must be >= 2"),
         ({"queue_haircut": 1.5}, r"must lie in \[0, 1\]"),
-        ({"exit_rule": "stop_loss"}, "not implemented"),
+        ({"exit_rule": "stop_loss"}, "expected one of hold, time"),
+        ({"exit_after_minutes": 0}, "must be >= 1"),
     ],
 )
 def test_config_is_validated(kwargs, match):

@@ -16,6 +16,7 @@ from kalshi_wx.core.backtest import (
     FusedEdgeStrategy,
     MarketState,
     MinuteView,
+    MoveSignalStrategy,
     OpenOrder,
     Order,
     RandomStrategy,
@@ -30,9 +31,18 @@ NO_MAKER_FEES = FeeSchedule("quadratic", D(1))
 MAKER_FEES = FeeSchedule("quadratic_with_maker_fees", D(1))
 
 
-def view(p, bid="0.40", ask="0.45", *, fees=NO_MAKER_FEES, config=None, open_orders=(), room=50) -> MinuteView:
+def view(
+    p, bid="0.40", ask="0.45", *, fees=NO_MAKER_FEES, config=None, open_orders=(), room=50, position=0
+) -> MinuteView:
     market = MarketState(
-        TK, None if bid is None else D(bid), None if ask is None else D(ask), p, 0, room, room, tuple(open_orders)
+        TK,
+        None if bid is None else D(bid),
+        None if ask is None else D(ask),
+        p,
+        position,
+        room,
+        room,
+        tuple(open_orders),
     )
     return MinuteView(T0, 0, (market,), (), D(0), fees, config or BacktestConfig())
 
@@ -109,6 +119,36 @@ def test_signal_threshold_needs_both_the_threshold_and_the_edge():
     assert decide(strategy, 0.15) == [Order(TK, "no", D("0.40"), "taker")]
     with pytest.raises(ValueError, match="no_below < yes_above"):
         SignalThresholdStrategy(yes_above=0.3, no_below=0.4)
+
+
+@pytest.mark.parametrize(
+    ("p", "expected"),
+    [
+        (0.70, [Order(TK, "yes", D("0.40"), "maker")]),  # an up move is likely: join the bid
+        (0.60, [Order(TK, "yes", D("0.40"), "maker")]),  # the threshold itself counts
+        (0.30, [Order(TK, "no", D("0.45"), "maker")]),  # a down move is likely: offer at the ask
+        (0.55, []),  # not sure enough either way
+        (None, []),  # no model output at t (no mid)
+    ],
+)
+def test_move_signal_rests_at_the_touch_on_the_favoured_side(p, expected):
+    assert decide(MoveSignalStrategy(up_above=0.6), p) == expected
+
+
+def test_move_signal_keeps_a_matching_order_and_enters_only_when_flat():
+    resting = OpenOrder(3, "yes", D("0.40"), 10, T0)
+    assert decide(MoveSignalStrategy(), 0.7, open_orders=[resting]) == []
+    # The touch moved: re-post at the new bid.
+    assert decide(MoveSignalStrategy(), 0.7, "0.41", "0.45", open_orders=[resting]) == [
+        Cancel(3),
+        Order(TK, "yes", D("0.41"), "maker"),
+    ]
+    # A position is open (part of the entry filled): pull the rest, leave the position to the exit rule.
+    assert decide(MoveSignalStrategy(), 0.7, open_orders=[resting], position=4) == [Cancel(3)]
+    assert decide(MoveSignalStrategy(), 0.7, "0.005", "0.45") == []  # the bid's cent floor is off the grid
+    assert decide(MoveSignalStrategy(), 0.7, room=0) == []
+    with pytest.raises(ValueError, match=r"\(0.5, 1\]"):
+        MoveSignalStrategy(up_above=0.5)
 
 
 def test_random_strategy_is_seeded_per_day_and_skips_one_sided_books():
