@@ -272,7 +272,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "cities", None) == "all":
         args.cities = ",".join(cities())
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    level = logging.DEBUG if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(message)s")
+    # Libraries that set their own loggers to INFO (dagster-dbt) still stop at the console's level.
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(level)
     if not args.verbose:
         # The partition mappings the graph uses are marked beta in dagster 1.13; say so once, in the README.
         warnings.filterwarnings("ignore", message=r".* is currently in (beta|preview)")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -23,6 +25,18 @@ class PartitionOutcome:
     failed_checks: list[str] = field(default_factory=list)
     error: str | None = None
     materializations: dict[str, dict] = field(default_factory=dict)  # asset key -> metadata
+
+
+def _execute(job: dg.JobDefinition, log_level: str, **kwargs) -> dg.ExecuteInProcessResult:
+    """``job.execute_in_process``; below INFO the console stays for progress lines.
+
+    dagster-dbt echoes every dbt log line to stdout, which would bury the progress; the run's events
+    and any error are still in the instance and in the outcome.
+    """
+    if log_level in ("DEBUG", "INFO"):
+        return job.execute_in_process(raise_on_error=False, **kwargs)
+    with contextlib.redirect_stdout(io.StringIO()):
+        return job.execute_in_process(raise_on_error=False, **kwargs)
 
 
 def _console(log_level: str) -> dict:
@@ -55,10 +69,8 @@ def partition_keys(cities: Sequence[str], start: date, end: date) -> list[dg.Mul
 
 
 def run_series(defs: dg.Definitions, instance: dg.DagsterInstance, *, log_level: str = "WARNING") -> bool:
-    result = defs.resolve_job_def("kalshi_series").execute_in_process(
-        instance=instance,
-        run_config=_console(log_level),
-        raise_on_error=False,
+    result = _execute(
+        defs.resolve_job_def("kalshi_series"), log_level, instance=instance, run_config=_console(log_level)
     )
     return result.success
 
@@ -78,9 +90,7 @@ def run_partitions(
     outcomes = []
     for i, key in enumerate(keys, start=1):
         started = time.monotonic()
-        result = job.execute_in_process(
-            partition_key=key, instance=instance, run_config=run_config, raise_on_error=False
-        )
+        result = _execute(job, log_level, partition_key=key, instance=instance, run_config=run_config)
         outcome = _outcome(str(key), result, started)
         outcomes.append(outcome)
         if on_progress:
@@ -102,10 +112,7 @@ def run_city_job(
     run_config = _console(log_level)
     if op_config:
         run_config["ops"] = {op: {"config": config} for op, config in op_config.items()}
-    result = defs.resolve_job_def(job_name).execute_in_process(
-        partition_key=city,
-        instance=instance,
-        run_config=run_config,
-        raise_on_error=False,
+    result = _execute(
+        defs.resolve_job_def(job_name), log_level, partition_key=city, instance=instance, run_config=run_config
     )
     return _outcome(city, result, started)
