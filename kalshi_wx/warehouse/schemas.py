@@ -167,9 +167,12 @@ BACKTEST_DAYS = _partitioned(
     n_orders=pl.Int64,
     n_fills=pl.Int64,
     contracts=pl.Int64,
+    turnover=MONEY,  # premium paid: price x count over the fills
     gross=MONEY,
     fees=MONEY,
     net=MONEY,
+    hit_rate=pl.Float64,  # share of traded tickers with positive net; null if none traded or unsettled
+    max_drawdown=pl.Float64,  # dollars, from the intraday equity curve (positions marked to the mid)
     settled=pl.Boolean,  # false: marked to the last mid, not settled
 )
 

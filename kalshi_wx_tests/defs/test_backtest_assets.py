@@ -60,8 +60,10 @@ def test_fills_are_settled_by_the_official_high_and_pay_series_fees(materialized
     assert metadata["model"].value.startswith("none: no nyc model was trained on a window ending before")
     ran = warehouse.read(BACKTEST_DAYS, city="nyc", climate_date=DAY)
     assert ran["strategy"].to_list() == ["fused_edge", "wx_edge"] and ran["exit_rule"].to_list() == ["hold"] * 2
-    by_fills = fills.group_by("strategy").agg(pl.len(), pl.col("fee").sum()).sort("strategy")
-    assert ran.filter(pl.col("n_fills") > 0).select("strategy", "n_fills", "fees").rows() == by_fills.rows()
+    by_fills = fills.group_by("strategy").agg(pl.len(), pl.col("fee").sum(), (pl.col("price") * pl.col("count")).sum())
+    traded = ran.filter(pl.col("n_fills") > 0)
+    assert traded.select("strategy", "n_fills", "fees", "turnover").rows() == by_fills.sort("strategy").rows()
+    assert traded["hit_rate"].is_between(0, 1).all() and (ran["max_drawdown"] >= 0).all()
 
 
 # ---------------------------------------------------------------------------------------------

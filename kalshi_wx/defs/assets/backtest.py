@@ -9,6 +9,7 @@ No `from __future__ import annotations` here: Dagster validates the `context` an
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
@@ -146,9 +147,12 @@ def backtest_report(
                 "n_orders": m["n_orders"],
                 "n_fills": m["n_fills"],
                 "contracts": m["contracts"],
+                "turnover": sum((f["price"] * f["count"] for f in result.fills.iter_rows(named=True)), Decimal(0)),
                 "gross": result.pnl.gross,
                 "fees": result.pnl.fees,
                 "net": result.pnl.net,
+                "hit_rate": m["hit_rate"],
+                "max_drawdown": m["max_drawdown_dollars"],
                 "settled": result.pnl.settled,
             }
         )
@@ -161,7 +165,9 @@ def backtest_report(
         "strategy",
         pl.col("exit_rule").alias("exit"),
         pl.col("n_fills").alias("fills"),
-        *(pl.col(c).cast(pl.Utf8).alias(f"{c} $") for c in ("gross", "fees", "net")),
+        *(pl.col(c).cast(pl.Utf8).alias(f"{c} $") for c in ("turnover", "gross", "fees", "net")),
+        pl.col("hit_rate").round(3),
+        pl.col("max_drawdown").round(2).alias("max drawdown $"),
     )
     return dg.Output(
         pl.concat(frames),
