@@ -34,10 +34,13 @@ def reliability_png(p, outcome, title: str) -> bytes:
 def equity_png(daily: pl.DataFrame, title: str) -> bytes:
     """Cumulative net PnL per strategy over climate days (``daily``: strategy, climate_date, net)."""
     fig, ax = plt.subplots(figsize=(7, 3.5), dpi=100)
-    for (strategy,), rows in daily.sort("climate_date").group_by("strategy", maintain_order=True):
-        # Climate days are categories, not instants: a date axis would invent hour ticks between them.
+    # Climate days are categories, not instants: a date axis would invent hour ticks between them.
+    all_days = sorted({d.isoformat() for d in daily["climate_date"]})
+    ax.plot(all_days, [0.0] * len(all_days), alpha=0)  # puts every day on the axis, in order
+    for i, strategy in enumerate(sorted(set(daily["strategy"]))):
+        rows = daily.filter(pl.col("strategy") == strategy).sort("climate_date")
         days = [d.isoformat() for d in rows["climate_date"]]
-        ax.plot(days, rows["net"].cast(pl.Float64).cum_sum(), marker="o", label=strategy)
+        ax.plot(days, rows["net"].cast(pl.Float64).cum_sum(), marker="o", label=strategy, color=f"C{i}")
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.set(title=title, ylabel="cumulative net PnL ($)")
     ax.legend(loc="best")
@@ -51,7 +54,8 @@ def pnl_by_rung_png(by_rung: pl.DataFrame, title: str) -> bytes:
     width = 0.8 / len(strategies)
     for i, strategy in enumerate(strategies):
         rows = by_rung.filter(pl.col("strategy") == strategy)
-        ax.bar([r + i * width for r in rows["rung"]], rows["net"], width=width, label=strategy)
+        # Colour by the sorted strategy, as in equity_png, so a strategy keeps its colour across plots.
+        ax.bar([r + i * width for r in rows["rung"]], rows["net"], width=width, label=strategy, color=f"C{i}")
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.set(title=title, xlabel="ladder rung (0 = lowest bracket)", ylabel="net PnL ($)")
     ax.set_xticks(sorted(set(by_rung["rung"])) if by_rung.height else [])
