@@ -39,3 +39,20 @@
 {% macro partition_index() -%}
     {{ return([{'columns': ['city', 'climate_date']}] if target.type == 'postgres' else []) }}
 {%- endmacro %}
+
+
+{#-
+  The config of every partitioned model: one (city, climate_date) slice per run, which the
+  pre-hook empties and delete+insert refills. A new column is appended, so older partitions keep
+  their rows (null there) until rebuilt.
+-#}
+{% macro partition_slice_config() -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['city', 'climate_date', 'ticker', 'ts'],
+        on_schema_change='append_new_columns',
+        pre_hook=["{{ prefer_hash_joins() }}", "{{ delete_partition_slice() }}"],
+        indexes=partition_index(),
+    ) }}
+{%- endmacro %}

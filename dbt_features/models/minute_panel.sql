@@ -1,15 +1,4 @@
-{#- One (city, climate_date) slice per run: the pre-hook empties it and delete+insert refills it.
-    A new column is appended, so older partitions keep their rows (null there) until rebuilt. -#}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['city', 'climate_date', 'ticker', 'ts'],
-        on_schema_change='append_new_columns',
-        pre_hook=["{{ prefer_hash_joins() }}", "{{ delete_partition_slice() }}"],
-        indexes=partition_index(),
-    )
-}}
+{{ partition_slice_config() }}
 
 with markets as (
 
