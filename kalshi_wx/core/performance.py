@@ -11,7 +11,8 @@ import math
 
 import polars as pl
 
-FILL_COLUMNS = ("strategy", "climate_date", "ticker", "ts", "side", "price", "count", "fee", "payout", "p_signal")
+# Premium paid over fills: price per contract of the side bought x count (Decimal dollars).
+TURNOVER = (pl.col("price") * pl.col("count")).sum().alias("turnover")
 
 
 def with_pnl(fills: pl.DataFrame) -> pl.DataFrame:
@@ -32,7 +33,7 @@ def daily_pnl(fills: pl.DataFrame) -> pl.DataFrame:
         .group_by("strategy", "climate_date")
         .agg(
             pl.col("count").sum().alias("contracts"),
-            (pl.col("price") * pl.col("count")).sum().alias("turnover"),
+            TURNOVER,
             pl.col("gross").sum(),
             pl.col("fee").sum().alias("fees"),
             pl.col("net").sum(),

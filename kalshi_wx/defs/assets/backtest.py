@@ -9,7 +9,6 @@ No `from __future__ import annotations` here: Dagster validates the `context` an
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
@@ -26,6 +25,7 @@ from kalshi_wx.core.backtest import (
     run_backtest,
 )
 from kalshi_wx.core.models import latest_model_before, load_model, move_signal
+from kalshi_wx.core.performance import TURNOVER
 from kalshi_wx.core.settlement import settled_winners
 from kalshi_wx.defs.assets.common import MARKETS_INPUT, OWNERS, warehouse_asset
 from kalshi_wx.defs.assets.models import PANEL
@@ -147,7 +147,7 @@ def backtest_report(
                 "n_orders": m["n_orders"],
                 "n_fills": m["n_fills"],
                 "contracts": m["contracts"],
-                "turnover": sum((f["price"] * f["count"] for f in result.fills.iter_rows(named=True)), Decimal(0)),
+                "turnover": result.fills.select(TURNOVER).item(),
                 "gross": result.pnl.gross,
                 "fees": result.pnl.fees,
                 "net": result.pnl.net,
