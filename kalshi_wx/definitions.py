@@ -6,7 +6,7 @@ import dagster as dg
 
 from kalshi_wx.defs.assets import backtest, kalshi, models, pmf, weather
 from kalshi_wx.defs.checks import pmf_checks, raw_table_checks
-from kalshi_wx.defs.dbt import dbt_features_assets
+from kalshi_wx.defs.dbt.assets import dbt_features_assets
 from kalshi_wx.defs.jobs import (
     daily_job,
     models_job,

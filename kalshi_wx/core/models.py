@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+from pydantic.dataclasses import dataclass as settings_dataclass
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
 from sklearn.impute import SimpleImputer
@@ -37,6 +38,8 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from xgboost import XGBClassifier
+
+from kalshi_wx.core.config_types import SETTINGS_CONFIG, Real, Text, Whole
 
 MODEL_KINDS = ("logreg", "xgboost")
 SPLITS = ("train", "val", "test")
@@ -85,10 +88,10 @@ REQUIRED_COLUMNS = (*KEY_COLUMNS, *PANEL_FEATURES, "trade_price", "lo_f", "hi_f"
 # --- settings -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@settings_dataclass(frozen=True, config=SETTINGS_CONFIG)
 class LabelSettings:
-    horizons_min: tuple[int, ...] = (1, 5)
-    eps: float = 0.001  # dollars; the mid moves in half cents, so any real move clears it
+    horizons_min: tuple[Whole, ...] = (1, 5)
+    eps: Real = 0.001  # dollars; the mid moves in half cents, so any real move clears it
 
     def __post_init__(self) -> None:
         if not self.horizons_min or any(h < 1 for h in self.horizons_min):
@@ -99,10 +102,10 @@ class LabelSettings:
             raise ValueError(f"label eps {self.eps} must lie in [0, 0.5)")
 
 
-@dataclass(frozen=True)
+@settings_dataclass(frozen=True, config=SETTINGS_CONFIG)
 class SplitSettings:
-    val_fraction: float = 0.2
-    test_fraction: float = 0.2
+    val_fraction: Real = 0.2
+    test_fraction: Real = 0.2
 
     def __post_init__(self) -> None:
         fractions = (self.val_fraction, self.test_fraction)
@@ -113,25 +116,25 @@ class SplitSettings:
             )
 
 
-@dataclass(frozen=True)
+@settings_dataclass(frozen=True, config=SETTINGS_CONFIG)
 class LogisticSettings:
-    C: float = 1.0  # inverse L2 strength on standardised features
-    max_iter: int = 2000
+    C: Real = 1.0  # inverse L2 strength on standardised features
+    max_iter: Whole = 2000
 
     def __post_init__(self) -> None:
         if self.C <= 0 or self.max_iter < 1:
             raise ValueError("logistic C must be > 0 and max_iter >= 1")
 
 
-@dataclass(frozen=True)
+@settings_dataclass(frozen=True, config=SETTINGS_CONFIG)
 class XgbSettings:
-    n_estimators: int = 200
-    max_depth: int = 4
-    learning_rate: float = 0.05
-    subsample: float = 0.8
-    colsample_bytree: float = 0.8
-    min_child_weight: float = 5.0
-    n_jobs: int = 1  # hist is deterministic for a fixed thread count; keep it fixed
+    n_estimators: Whole = 200
+    max_depth: Whole = 4
+    learning_rate: Real = 0.05
+    subsample: Real = 0.8
+    colsample_bytree: Real = 0.8
+    min_child_weight: Real = 5.0
+    n_jobs: Whole = 1  # hist is deterministic for a fixed thread count; keep it fixed
 
     def __post_init__(self) -> None:
         if self.n_estimators < 1 or self.max_depth < 1 or self.n_jobs < 1:
@@ -143,27 +146,27 @@ class XgbSettings:
 CALIBRATION_METHODS = ("sigmoid", "isotonic")
 
 
-@dataclass(frozen=True)
+@settings_dataclass(frozen=True, config=SETTINGS_CONFIG)
 class ModelSettings:
     labels: LabelSettings = field(default_factory=LabelSettings)
     split: SplitSettings = field(default_factory=SplitSettings)
     logistic: LogisticSettings = field(default_factory=LogisticSettings)
     xgboost: XgbSettings = field(default_factory=XgbSettings)
     # sigmoid keeps the ranking (AUC) of the raw model; isotonic needs more validation rows.
-    calibration: str = "sigmoid"
+    calibration: Text = "sigmoid"
 
     def __post_init__(self) -> None:
         if self.calibration not in CALIBRATION_METHODS:
             raise ValueError(f"calibration {self.calibration!r}: expected one of {', '.join(CALIBRATION_METHODS)}")
 
 
-@dataclass(frozen=True)
+@settings_dataclass(frozen=True, config=SETTINGS_CONFIG)
 class TrainWindow:
     """Climate days to train on: ``start``..``end`` inclusive, or the ``last_days`` ending on the latest settled day."""
 
     start: date | None = None
     end: date | None = None
-    last_days: int | None = None
+    last_days: Whole | None = None
 
     def __post_init__(self) -> None:
         fixed = self.start is not None or self.end is not None

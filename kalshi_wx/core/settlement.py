@@ -7,7 +7,7 @@ from datetime import date
 import polars as pl
 
 from kalshi_wx.core.brackets import brackets_of
-from kalshi_wx.core.climate_report import ClimateSummary
+from kalshi_wx.core.payloads.nws_cli import ClimateSummary
 
 SETTLEMENT_SCHEMA = {
     "city": pl.Utf8,

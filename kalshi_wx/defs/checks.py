@@ -9,8 +9,6 @@ from collections.abc import Callable
 import dagster as dg
 import polars as pl
 
-from kalshi_wx.config import city
-from kalshi_wx.core.climate_day import climate_day_window
 from kalshi_wx.core.quality import (
     duplicate_key_problems,
     ladder_problems,
@@ -18,7 +16,7 @@ from kalshi_wx.core.quality import (
     price_problems,
     window_problems,
 )
-from kalshi_wx.defs.partitions import city_and_date, city_date_partitions
+from kalshi_wx.defs.partitions import city_date_partitions, partition_day
 from kalshi_wx.warehouse.resource import Warehouse
 from kalshi_wx.warehouse.schemas import (
     CANDLES_1M,
@@ -49,10 +47,9 @@ def _partition_check(table: TableSchema, name: str, description: str, rule: Rule
         partitions_def=city_date_partitions,
     )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
-        city_key, day = city_and_date(context.partition_key)
-        frame = warehouse.read(table, city=city_key, climate_date=day)
-        window = climate_day_window(day, city(city_key).std_utc_offset_hours)
-        problems = rule(frame, window)
+        p = partition_day(context)
+        frame = warehouse.read(table, city=p.city.key, climate_date=p.day)
+        problems = rule(frame, p.window)
         return dg.AssetCheckResult(
             passed=not problems,
             metadata={

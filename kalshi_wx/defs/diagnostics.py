@@ -1,20 +1,14 @@
 """PMF diagnostics shown as asset metadata: scores at fixed times of day and a reliability plot."""
 
 import base64
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 import dagster as dg
 import polars as pl
 
-from kalshi_wx.core.climate_day import climate_day_window
-from kalshi_wx.core.scoring import scores_at
+from kalshi_wx.core.pmf.scoring import score_times_utc, scores_at
 from kalshi_wx.reports.markdown import markdown_table
 from kalshi_wx.reports.plots import reliability_png
-
-
-def score_times_utc(climate_date: date, std_offset: int, times_lst: tuple[time, ...]) -> list[datetime]:
-    start, _ = climate_day_window(climate_date, std_offset)
-    return [start + timedelta(hours=t.hour, minutes=t.minute) for t in times_lst]
 
 
 def scores_markdown(scores: pl.DataFrame, std_offset: int) -> str:

@@ -8,38 +8,16 @@ Warehouse: DuckDB under ``$KALSHI_WX_HOME`` unless ``KALSHI_WX_WAREHOUSE_URL`` i
 
 from __future__ import annotations
 
-import os
-from typing import Literal
-
 import dagster as dg
 
-from kalshi_wx.core.errors import ConfigError
+from kalshi_wx.defs.dbt.resource import dbt_cli_resource
+from kalshi_wx.defs.settings import SourceMode, default_warehouse_url, source_mode
 from kalshi_wx.sources.kalshi.client import KalshiClient
 from kalshi_wx.sources.nws import NwsClient
 from kalshi_wx.sources.sim.server import shared_sim_server
 from kalshi_wx.sources.visual_crossing import VisualCrossingClient
 from kalshi_wx.warehouse.io_manager import WarehouseIOManager
-from kalshi_wx.warehouse.resource import Warehouse, default_warehouse_url
-
-SourceMode = Literal["sim", "live"]
-_KEY_VARS = ("KALSHI_API_KEY_ID", "VISUAL_CROSSING_API_KEY")
-
-
-def source_mode() -> SourceMode:
-    explicit = os.environ.get("KALSHI_WX_SOURCES", "").strip().lower()
-    if explicit in ("sim", "live"):
-        return explicit  # type: ignore[return-value]
-    if explicit:
-        raise ConfigError(f"KALSHI_WX_SOURCES={explicit!r}: expected 'sim' or 'live'")
-    return "live" if any(os.environ.get(v) for v in _KEY_VARS) else "sim"
-
-
-def storage_kind() -> str:
-    return "postgres" if default_warehouse_url().startswith("postgres") else "duckdb"
-
-
-# DuckDB allows one writer process: every asset that writes the warehouse takes this pool (limit 1).
-WAREHOUSE_POOL = "duckdb" if storage_kind() == "duckdb" else None
+from kalshi_wx.warehouse.resource import Warehouse
 
 
 class KalshiResource(dg.ConfigurableResource):
@@ -78,8 +56,6 @@ class NwsResource(dg.ConfigurableResource):
 def build_resources(mode: SourceMode | None = None, warehouse_url: str | None = None) -> dict[str, object]:
     mode = mode or source_mode()
     warehouse = Warehouse(url=warehouse_url or default_warehouse_url())
-    from kalshi_wx.defs.dbt import dbt_cli_resource  # defs.dbt imports this module
-
     return {
         "warehouse": warehouse,
         "io_manager": WarehouseIOManager(warehouse=warehouse),

@@ -1,21 +1,18 @@
-"""The backtest report for a city over a range of climate days, built from warehouse tables."""
+"""The backtest report of a city over a range of climate days: the tables in, one self-contained HTML page out."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import polars as pl
 
-from kalshi_wx.config import backfill_command, city
+from kalshi_wx.core.backtest.performance import daily_pnl, edge_by_hour, pnl_by_rung, strategy_summary
 from kalshi_wx.core.brackets import brackets_of
-from kalshi_wx.core.performance import daily_pnl, edge_by_hour, pnl_by_rung, strategy_summary
+from kalshi_wx.core.cities import City
 from kalshi_wx.core.settlement import settled_winners
 from kalshi_wx.reports.html import image_html, render_report, table_html
 from kalshi_wx.reports.plots import equity_png, pnl_by_rung_png, reliability_png
-from kalshi_wx.warehouse.resource import Warehouse
-from kalshi_wx.warehouse.schemas import BACKTEST_DAYS, BACKTEST_FILLS, FUSED_PMF, MARKETS, SETTLEMENT
 
 NOTES = [
     "Fills are simulated: a resting order fills when later trades print through its price, and only a share "
@@ -28,9 +25,9 @@ NOTES = [
 
 @dataclass(frozen=True)
 class RangeReport:
-    path: Path
-    summary: pl.DataFrame
-    days: list[date]
+    html: str
+    summary: pl.DataFrame  # one row per strategy: the headline
+    days: list[date]  # climate days with markets in the range
 
 
 def _ladder_rungs(markets: pl.DataFrame) -> dict[str, int]:
@@ -51,26 +48,30 @@ def _settled_outcomes(fused: pl.DataFrame, markets: pl.DataFrame, settlement: pl
     )
 
 
-def build_range_report(warehouse: Warehouse, city_key: str, start: date, end: date, out_dir: Path) -> RangeReport:
-    markets = warehouse.read(MARKETS, city=city_key, dates=(start, end))
+def build_range_report(
+    city: City,
+    start: date,
+    end: date,
+    *,
+    markets: pl.DataFrame,
+    fills: pl.DataFrame,
+    strategy_days: pl.DataFrame,
+    fused: pl.DataFrame,
+    settlement: pl.DataFrame,
+) -> RangeReport:
+    """The report from the range's rows of kalshi.markets, backtest.backtest_report (fills),
+    backtest.strategy_days, pmf.fused_pmf and weather.settlement."""
     days = sorted(set(markets["climate_date"]))
     if not days:
-        raise ValueError(
-            f"no markets for {city_key} between {start} and {end}: materialize the daily graph first, e.g. "
-            f"{backfill_command(city_key, start, end)}"
-        )
-    fills = warehouse.read(BACKTEST_FILLS, city=city_key, dates=(start, end)).filter(pl.col("payout").is_not_null())
-    # Unsettled days (settlement not published yet) are left out, like their fills.
-    ran = warehouse.read(BACKTEST_DAYS, city=city_key, dates=(start, end)).filter(pl.col("settled"))
+        raise ValueError(f"no markets for {city.key} between {start} and {end}")
+    # Unsettled days (settlement not published yet) are left out, fills and days alike.
+    fills = fills.filter(pl.col("payout").is_not_null())
+    ran = strategy_days.filter(pl.col("settled"))
     summary = strategy_summary(fills, ran)
     daily = daily_pnl(fills)
-    calibration = _settled_outcomes(
-        warehouse.read(FUSED_PMF, city=city_key, dates=(start, end)),
-        markets,
-        warehouse.read(SETTLEMENT, city=city_key, dates=(start, end)),
-    )
-    offset = city(city_key).std_utc_offset_hours
-    title = f"Backtest {city(city_key).name} ({city_key}), {start} to {end}"
+    calibration = _settled_outcomes(fused, markets, settlement)
+    offset = city.std_utc_offset_hours
+    title = f"Backtest {city.name} ({city.key}), {start} to {end}"
     sections = [
         ("Headline", table_html(summary)),
         ("Equity curve", image_html(equity_png(daily, "cumulative net PnL"), "equity curve")),
@@ -90,7 +91,4 @@ def build_range_report(warehouse: Warehouse, city_key: str, start: date, end: da
         ("Edge by time of day (local standard time)", table_html(edge_by_hour(fills, offset))),
         ("Daily PnL", table_html(daily.with_columns(pl.col("turnover", "gross", "fees", "net").cast(pl.Float64)))),
     ]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"backtest_{city_key}_{start}_{end}.html"
-    path.write_text(render_report(title, sections, NOTES))
-    return RangeReport(path, summary, days)
+    return RangeReport(render_report(title, sections, NOTES), summary, days)

@@ -11,7 +11,7 @@ matplotlib.use("Agg")  # no display on servers or CI
 import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
 import polars as pl  # noqa: E402
 
-from kalshi_wx.core.scoring import reliability_table  # noqa: E402
+from kalshi_wx.core.pmf.scoring import reliability_table  # noqa: E402
 
 
 def _png(fig) -> bytes:

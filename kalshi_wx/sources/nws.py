@@ -21,10 +21,10 @@ from typing import Any
 
 import httpx
 
-from kalshi_wx.config import City
+from kalshi_wx.core.cities import City
 from kalshi_wx.core.climate_day import climate_day_window
-from kalshi_wx.core.climate_report import ClimateSummary, parse_cli_product
 from kalshi_wx.core.errors import PayloadError
+from kalshi_wx.core.payloads.nws_cli import ClimateSummary, parse_cli_product
 from kalshi_wx.core.timestamps import parse_time
 from kalshi_wx.sources.http import RetryPolicy, SourceUnavailableError, send_with_retries
 

@@ -1,32 +1,21 @@
-"""The ``Warehouse`` Dagster resource: where tables live, chosen by one environment variable."""
+"""The ``Warehouse`` Dagster resource: where tables live, DuckDB or PostgreSQL by URL."""
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from functools import cached_property
 
 import dagster as dg
 import polars as pl
 
-from kalshi_wx.config import kalshi_wx_home
 from kalshi_wx.warehouse.backends import WarehouseBackend, backend_from_url
 from kalshi_wx.warehouse.schemas import TableSchema
-
-
-def default_warehouse_url() -> str:
-    """``KALSHI_WX_WAREHOUSE_URL`` if set, else the DuckDB file ``$KALSHI_WX_HOME/warehouse.duckdb``."""
-    return os.environ.get("KALSHI_WX_WAREHOUSE_URL") or f"duckdb://{kalshi_wx_home() / 'warehouse.duckdb'}"
 
 
 class Warehouse(dg.ConfigurableResource):
     """Tables of the platform in DuckDB (default) or PostgreSQL; partition writes are idempotent."""
 
-    url: str
-
-    @classmethod
-    def from_env(cls) -> Warehouse:
-        return cls(url=default_warehouse_url())
+    url: str  # duckdb:///path/file.duckdb or postgresql://user@host:5432/db
 
     @cached_property
     def backend(self) -> WarehouseBackend:

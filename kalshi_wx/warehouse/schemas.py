@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from kalshi_wx.core.kalshi_frames import COUNT, MARKETS_SCHEMA, MONEY, PRICE, TRADES_SCHEMA, UTC_TS
+from kalshi_wx.core.models import PANEL_FEATURES
+from kalshi_wx.core.payloads.kalshi import COUNT, MARKETS_SCHEMA, MONEY, PRICE, TRADES_SCHEMA, UTC_TS
+from kalshi_wx.core.payloads.visual_crossing import VC_FORECAST_SCHEMA, VC_MINUTES_SCHEMA
 from kalshi_wx.core.settlement import SETTLEMENT_SCHEMA
-from kalshi_wx.core.weather_payloads import VC_FORECAST_SCHEMA, VC_MINUTES_SCHEMA
 
 # The raw tables' columns are declared where their frames are built (core); the warehouse adds
 # the table name and key. PRICE: Kalshi emits up to 6 decimals; COUNT: contracts trade in 0.01 units.
@@ -215,6 +216,22 @@ MODEL_ARTIFACTS = _partitioned(
     sha256=pl.Utf8,  # of the pickle's bytes; loading refuses any other
 )
 
+# The columns that training and the model-driven backtest read from the dbt table. dbt owns the table
+# (it is not in TABLES); this declaration only lets Warehouse.read select, order and type-check them.
+PANEL = TableSchema(
+    "features.minute_panel_full",
+    {
+        **PARTITION_COLUMNS,
+        "ticker": pl.Utf8,
+        "ts": UTC_TS,
+        "lo_f": pl.Int32,
+        "hi_f": pl.Int32,
+        "trade_price": pl.Float64,
+        **{c: pl.Float64 for c in PANEL_FEATURES if c != "has_quote"},
+        "has_quote": pl.Boolean,
+    },
+    key=("ticker", "ts"),
+)
 TABLES: dict[str, TableSchema] = {
     t.name: t
     for t in (

@@ -15,7 +15,7 @@ from kalshi_wx.core.brackets import (
     winning_bracket,
 )
 from kalshi_wx.core.errors import PayloadError
-from kalshi_wx.core.kalshi_frames import markets_frame
+from kalshi_wx.core.payloads.kalshi import markets_frame
 
 # NWS CLI highs for Central Park (shared/data/real/README.md).
 CLI_HIGHS = {"KXHIGHNY-26JUN01": 71, "KXHIGHNY-26JUN02": 76}

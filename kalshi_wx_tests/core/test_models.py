@@ -9,8 +9,6 @@ import numpy as np
 import polars as pl
 import pytest
 
-from kalshi_wx.config import load_models_config, parse_train_window
-from kalshi_wx.core.errors import ConfigError
 from kalshi_wx.core.models import (
     FEATURES,
     SPLITS,
@@ -324,34 +322,3 @@ def test_settings_refuse_bad_values():
         SplitSettings(val_fraction=0.5, test_fraction=0.5)
     with pytest.raises(ValueError):
         ModelSettings(calibration="platt")
-
-
-def test_repo_models_config_loads():
-    config = load_models_config()
-    assert config.window.last_days is not None or config.window.start is not None
-    assert config.settings.labels.horizons_min == (1, 5)
-    assert config.settings.calibration in ("sigmoid", "isotonic")
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("seed: 1\n", "window: required"),
-        ("window: {start: 2026-06-05, end: 2026-06-01}\n", "before start"),
-        ("window: {last_days: 7}\nlabels: {horizons_min: [1, x]}\n", "horizons_min"),
-        ("window: {last_days: 7}\nxgboost: {depth: 3}\n", "unknown key"),
-        ("window: {last_days: 7}\ncalibration: platt\n", "calibration"),
-        ("window: {last_days: 7}\nsplit: {val_fraction: 0.6, test_fraction: 0.5}\n", "split"),
-    ],
-)
-def test_bad_models_config_is_named(tmp_path, text, message):
-    path = tmp_path / "models.yaml"
-    path.write_text(text)
-    with pytest.raises(ConfigError, match=message):
-        load_models_config(path)
-
-
-def test_run_config_window_parses_iso_strings():
-    assert parse_train_window({"start": "2026-06-01", "end": "2026-06-03"}, "run config").end == date(2026, 6, 3)
-    with pytest.raises(ConfigError, match="run config.start"):
-        parse_train_window({"start": "June 1", "end": "2026-06-03"}, "run config")

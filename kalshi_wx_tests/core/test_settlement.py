@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 import polars as pl
 import pytest
 
-from kalshi_wx.core.climate_report import ClimateSummary
-from kalshi_wx.core.kalshi_frames import markets_frame
+from kalshi_wx.core.payloads.kalshi import markets_frame
+from kalshi_wx.core.payloads.nws_cli import ClimateSummary
 from kalshi_wx.core.settlement import agrees_with_kalshi, kalshi_verdict, settlement_frame
 
 DAY = date(2026, 6, 1)

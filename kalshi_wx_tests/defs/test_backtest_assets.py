@@ -11,24 +11,25 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from kalshi_wx.config import backtest_config
 from kalshi_wx.core.fees import trading_fee
 from kalshi_wx.core.models import load_model, move_signal
 from kalshi_wx.core.settlement import settled_winners
-from kalshi_wx.defs.assets.models import PANEL
 from kalshi_wx.defs.partitions import city_date_key
+from kalshi_wx.defs.settings import settings
 from kalshi_wx.warehouse.schemas import (
     BACKTEST_DAYS,
     BACKTEST_FILLS,
     MARKETS,
     MODEL_ARTIFACTS,
+    PANEL,
     SERIES,
     SETTLEMENT,
 )
 from kalshi_wx_tests.conftest import DAY
 from kalshi_wx_tests.defs.conftest import CITY, FIRST, LAST, SimDays, step_errors
 
-BACKTEST = dg.AssetKey(["backtest", "backtest_report"])
+# The backtest writes its fills and its day totals in one step: both keys are materialized together.
+BACKTEST = [dg.AssetKey(["backtest", "backtest_report"]), dg.AssetKey(["backtest", "strategy_days"])]
 RANGE_REPORT = dg.AssetKey(["backtest", "backtest_range_report"])
 
 
@@ -71,9 +72,11 @@ def test_fills_are_settled_by_the_official_high_and_pay_series_fees(materialized
 
 
 def _backtest(sim_days: SimDays, day) -> dict:
-    result = sim_days.materialize([BACKTEST], city_date_key(CITY, day))
+    result = sim_days.materialize(BACKTEST, city_date_key(CITY, day))
     assert result.success, step_errors(result)
-    [materialization] = result.asset_materializations_for_node("backtest__backtest_report")
+    [materialization] = [
+        m for m in result.asset_materializations_for_node("backtest__backtest_report") if m.asset_key == BACKTEST[0]
+    ]
     return materialization.metadata
 
 
@@ -88,10 +91,10 @@ def walk_forward(sim_days: SimDays):
 
 
 def _recomputed_p_signal(sim_days: SimDays, artifact: dict, fills: pl.DataFrame) -> list[float]:
-    settings = backtest_config().model_move
+    move = settings().backtest.model_move
     models = load_model(sim_days.home / artifact["path"], artifact["sha256"])
     panel = sim_days.warehouse.read(PANEL, city=CITY, climate_date=LAST)
-    signal = move_signal(models, panel, settings.horizon_min, settings.model)
+    signal = move_signal(models, panel, move.horizon_min, move.model)
     at_fill = fills.with_columns(pl.col("ts").dt.truncate("1m")).join(signal, on=["ticker", "ts"], how="left")
     return (
         at_fill.select(pl.when(pl.col("side") == "yes").then(pl.col("p_up")).otherwise(1 - pl.col("p_up")))
@@ -145,14 +148,14 @@ def test_a_missing_or_altered_artifact_fails_the_day_and_names_the_file(walk_for
     try:
         moved = original.with_columns(pl.lit("artifacts/models/aus/gone/cross_bracket_model.pkl").alias("path"))
         sim_days.warehouse.write_partition(MODEL_ARTIFACTS, moved, *slice_key)
-        result = sim_days.materialize([BACKTEST], city_date_key(CITY, LAST))
+        result = sim_days.materialize(BACKTEST, city_date_key(CITY, LAST))
         assert not result.success
         [message] = step_errors(result)
         assert "aus/gone/cross_bracket_model.pkl" in message and "does not exist under KALSHI_WX_HOME" in message
 
         tampered = original.with_columns(pl.lit("0" * 64).alias("sha256"))
         sim_days.warehouse.write_partition(MODEL_ARTIFACTS, tampered, *slice_key)
-        result = sim_days.materialize([BACKTEST], city_date_key(CITY, LAST))
+        result = sim_days.materialize(BACKTEST, city_date_key(CITY, LAST))
         [message] = step_errors(result)
         assert "differs from the recorded " + "0" * 64 in message and "refusing to unpickle" in message
     finally:
@@ -192,3 +195,8 @@ def test_range_report_takes_a_range_and_refuses_a_city_with_no_backtests(walk_fo
     assert not result.success
     [message] = step_errors(result)
     assert "no materialized day for nyc" in message and "kalshi-wx backfill --cities nyc" in message
+    result = _range_report(sim_days, CITY, start="2026-07-01", end="2026-07-02")
+    assert not result.success
+    [message] = step_errors(result)
+    assert f"no markets for {CITY} between 2026-07-01 and 2026-07-02" in message
+    assert f"kalshi-wx backfill --cities {CITY} --start 2026-07-01 --end 2026-07-02" in message

@@ -14,8 +14,9 @@ import pytest
 from matplotlib import image
 
 from kalshi_wx.core.climate_day import climate_day_window
-from kalshi_wx.core.kalshi_frames import markets_frame
-from kalshi_wx.reports.backtest import build_range_report
+from kalshi_wx.core.payloads.kalshi import markets_frame
+from kalshi_wx.defs.settings import settings
+from kalshi_wx.reports.backtest import RangeReport, build_range_report
 from kalshi_wx.warehouse.resource import Warehouse
 from kalshi_wx.warehouse.schemas import BACKTEST_DAYS, BACKTEST_FILLS, FUSED_PMF, MARKETS, SETTLEMENT
 
@@ -128,8 +129,22 @@ def warehouse(tmp_path, real_markets) -> Warehouse:
     return warehouse
 
 
-def test_headline_numbers_are_computed_by_hand(warehouse, tmp_path):
-    report = build_range_report(warehouse, "nyc", date(2026, 6, 1), date(2026, 6, 2), tmp_path / "reports")
+def _report(warehouse: Warehouse, start: date, end: date) -> RangeReport:
+    span = {"city": "nyc", "dates": (start, end)}
+    return build_range_report(
+        settings().city("nyc"),
+        start,
+        end,
+        markets=warehouse.read(MARKETS, **span),
+        fills=warehouse.read(BACKTEST_FILLS, **span),
+        strategy_days=warehouse.read(BACKTEST_DAYS, **span),
+        fused=warehouse.read(FUSED_PMF, **span),
+        settlement=warehouse.read(SETTLEMENT, **span),
+    )
+
+
+def test_headline_numbers_are_computed_by_hand(warehouse):
+    report = _report(warehouse, date(2026, 6, 1), date(2026, 6, 2))
     row, model = report.summary.iter_rows(named=True)
     # model_move ran one day and did not trade: one flat day, not two, and no Sharpe from one day.
     assert (model["strategy"], model["days"], model["fills"], model["net"]) == ("model_move", 1, 0, 0.0)
@@ -144,8 +159,9 @@ def test_headline_numbers_are_computed_by_hand(warehouse, tmp_path):
 
 
 def test_report_renders_in_headless_chromium_with_visible_plots(warehouse, tmp_path):
-    report = build_range_report(warehouse, "nyc", date(2026, 6, 1), date(2026, 6, 2), tmp_path / "reports")
-    text = report.path.read_text()
+    text = _report(warehouse, date(2026, 6, 1), date(2026, 6, 2)).html
+    page = tmp_path / "report.html"
+    page.write_text(text)
     assert text.count("data:image/png;base64,") == 3 and "http://" not in text and "https://" not in text
     shot = tmp_path / "report.png"
     subprocess.run(
@@ -153,7 +169,7 @@ def test_report_renders_in_headless_chromium_with_visible_plots(warehouse, tmp_p
             chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
             f"--user-data-dir={tmp_path / 'chromium'}", f"--screenshot={shot}", "--window-size=1100,2600",
-            "--hide-scrollbars", report.path.as_uri(),
+            "--hide-scrollbars", page.as_uri(),
         ],
         check=True, capture_output=True, timeout=120,
     )  # fmt: skip
@@ -169,6 +185,6 @@ def test_report_renders_in_headless_chromium_with_visible_plots(warehouse, tmp_p
     assert len(np.split(rows_with_blue, np.flatnonzero(np.diff(rows_with_blue) > 40) + 1)) >= 3
 
 
-def test_empty_range_names_the_backfill(warehouse, tmp_path):
-    with pytest.raises(ValueError, match="kalshi-wx backfill --cities nyc --start 2026-07-01"):
-        build_range_report(warehouse, "nyc", date(2026, 7, 1), date(2026, 7, 2), tmp_path)
+def test_empty_range_is_refused(warehouse):
+    with pytest.raises(ValueError, match="no markets for nyc between 2026-07-01 and 2026-07-02"):
+        _report(warehouse, date(2026, 7, 1), date(2026, 7, 2))

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from kalshi_wx.config import City, cities
-from kalshi_wx.core.climate_report import select_settlement_report
+from kalshi_wx.core.cities import City
 from kalshi_wx.core.errors import PayloadError
+from kalshi_wx.core.payloads.nws_cli import select_settlement_report
+from kalshi_wx.defs.settings import settings
 from kalshi_wx.sources.loopback import LoopbackServer, Request, Response
 from kalshi_wx.sources.nws import DEFAULT_USER_AGENT, NwsClient, NwsUnavailableError
 
@@ -131,7 +132,7 @@ def test_fetches_real_clinyc_for_its_climate_date_and_keeps_the_raw_text(api):
     too_late = fake.add("NYC", "CLINYC.txt", _utc("2013-01-10T06:16:00"))
     too_early = fake.add("NYC", "CLINYC.txt", _utc("2013-01-01T06:16:00"))
     with _client(url) as client:
-        products = client.fetch_cli_products(cities()["nyc"], date(2013, 1, 2))
+        products = client.fetch_cli_products(settings().cities["nyc"], date(2013, 1, 2))
     assert [p.raw.id for p in products] == [final_id]
     assert products[0].raw.text == (CLI_DIR / "CLINYC.txt").read_text()
     (summary,) = products[0].summaries

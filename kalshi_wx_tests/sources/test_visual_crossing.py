@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from kalshi_wx.core.errors import ConfigError, PayloadError
-from kalshi_wx.core.weather_payloads import vc_minutes_rows
+from kalshi_wx.core.payloads.visual_crossing import vc_minutes_rows
 from kalshi_wx.sources.visual_crossing import VisualCrossingClient, VisualCrossingHTTPError
 from kalshi_wx_tests.fakes import FakeVisualCrossing, Fault
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from kalshi_wx.core.kalshi_frames import markets_frame
+from kalshi_wx.core.payloads.kalshi import markets_frame
 from kalshi_wx.warehouse.backends import backend_from_url
 from kalshi_wx.warehouse.schemas import MARKETS, TableSchema
 

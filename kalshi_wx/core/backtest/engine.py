@@ -86,7 +86,7 @@ from kalshi_wx.core.backtest.interface import (
     TradePrint,
 )
 from kalshi_wx.core.fees import trading_fee
-from kalshi_wx.core.kalshi_frames import MONEY, PRICE, UTC_TS
+from kalshi_wx.core.payloads.kalshi import MONEY, PRICE, UTC_TS
 
 _ONE = Decimal(1)
 _ZERO = Decimal(0)

@@ -8,6 +8,10 @@ from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Literal, NamedTuple, Protocol
 
+from pydantic.dataclasses import dataclass as settings_dataclass
+
+from kalshi_wx.core.config_types import SETTINGS_CONFIG, Money, Real, Switch, Text, Whole
+
 TICK = Decimal("0.01")
 MIN_PRICE = Decimal("0.01")
 MAX_PRICE = Decimal("0.99")
@@ -25,20 +29,20 @@ class FeeSchedule:
 EXIT_RULES = ("hold", "time")
 
 
-@dataclass(frozen=True)
+@settings_dataclass(frozen=True, config=SETTINGS_CONFIG)
 class BacktestConfig:
-    order_size: int = 10  # contracts per order (integer counts on the order path)
-    max_position_per_market: int = 50  # |net YES contracts| per ticker
-    max_exposure_dollars: Decimal = Decimal("200")  # total cost at risk across the event
-    queue_haircut: float = 0.5  # fraction of volume printed AT our resting price that fills us
-    order_ttl_minutes: int = 15  # a resting order not filled by then is cancelled
-    taker_fallback: bool = True
-    taker_min_edge: Decimal = Decimal("0.03")  # EV per contract after taker fee needed to cross the spread
+    order_size: Whole = 10  # contracts per order (integer counts on the order path)
+    max_position_per_market: Whole = 50  # |net YES contracts| per ticker
+    max_exposure_dollars: Money = Decimal("200")  # total cost at risk across the event
+    queue_haircut: Real = 0.5  # fraction of volume printed AT our resting price that fills us
+    order_ttl_minutes: Whole = 15  # a resting order not filled by then is cancelled
+    taker_fallback: Switch = True
+    taker_min_edge: Money = Decimal("0.03")  # EV per contract after taker fee needed to cross the spread
     # "hold": to settlement. "time": close each position exit_after_minutes after it opened, resting
     # at the near touch for exit_patience_minutes and then crossing the spread (core.backtest.exits).
-    exit_rule: str = "hold"
-    exit_after_minutes: int = 5
-    exit_patience_minutes: int = 2
+    exit_rule: Text = "hold"
+    exit_after_minutes: Whole = 5
+    exit_patience_minutes: Whole = 2
 
     def __post_init__(self) -> None:
         if self.order_size < 1 or self.max_position_per_market < 0:
@@ -48,10 +52,6 @@ class BacktestConfig:
         if self.order_ttl_minutes < 2:
             # An order rests from the minute after it is placed, so a ttl of 1 could never fill.
             raise ValueError(f"order_ttl_minutes {self.order_ttl_minutes} must be >= 2")
-        if not isinstance(self.max_exposure_dollars, Decimal) or not isinstance(self.taker_min_edge, Decimal):
-            raise ValueError(
-                "max_exposure_dollars and taker_min_edge must be Decimal (money never goes through floats)"
-            )
         if self.exit_rule not in EXIT_RULES:
             raise ValueError(f"exit_rule {self.exit_rule!r}: expected one of {', '.join(EXIT_RULES)}")
         if self.exit_after_minutes < 1 or self.exit_patience_minutes < 0:

@@ -14,7 +14,6 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from kalshi_wx.config import BacktestSettings, backfill_command, backtest_config, city, kalshi_wx_home
 from kalshi_wx.core.backtest import (
     BacktestConfig,
     FusedEdgeStrategy,
@@ -24,19 +23,33 @@ from kalshi_wx.core.backtest import (
     fee_schedule,
     run_backtest,
 )
+from kalshi_wx.core.backtest.performance import TURNOVER
 from kalshi_wx.core.models import latest_model_before, load_model, move_signal
-from kalshi_wx.core.performance import TURNOVER
 from kalshi_wx.core.settlement import settled_winners
-from kalshi_wx.defs.assets.common import MARKETS_INPUT, OWNERS, warehouse_asset
-from kalshi_wx.defs.assets.models import PANEL
-from kalshi_wx.defs.partitions import city_and_date, city_of, city_of_city_day, city_partitions
-from kalshi_wx.defs.resources import WAREHOUSE_POOL, storage_kind
+from kalshi_wx.defs.assets.common import MARKETS_INPUT, OWNERS, WAREHOUSE_POOL, warehouse_out
+from kalshi_wx.defs.partitions import (
+    city_and_date,
+    city_date_partitions,
+    city_of,
+    city_of_city_day,
+    city_partitions,
+    partition_day,
+)
+from kalshi_wx.defs.settings import BacktestSettings, backfill_command, kalshi_wx_home, settings, storage_kind
 from kalshi_wx.reports.backtest import build_range_report
 from kalshi_wx.reports.markdown import markdown_table
 from kalshi_wx.warehouse.resource import Warehouse
-from kalshi_wx.warehouse.schemas import BACKTEST_DAYS, BACKTEST_FILLS, MODEL_ARTIFACTS
+from kalshi_wx.warehouse.schemas import (
+    BACKTEST_DAYS,
+    BACKTEST_FILLS,
+    FUSED_PMF,
+    MARKETS,
+    MODEL_ARTIFACTS,
+    PANEL,
+    SETTLEMENT,
+)
 
-SETTINGS: BacktestSettings = backtest_config()
+SETTINGS: BacktestSettings = settings().backtest
 
 # The fused-edge rule on two probabilities: the fused PMF, and the weather model alone as the
 # benchmark the fusion has to beat. Both hold to settlement.
@@ -88,10 +101,21 @@ def _model_run(warehouse: Warehouse, city_key: str, day: date) -> tuple[Strategy
     return StrategyRun(MODEL_STRATEGY, strategy, signal, "p_up", config, artifact["sha256"]), used
 
 
-@warehouse_asset(
-    "backtest",
-    "backtest_report",
-    source_kind="polars",
+@dg.multi_asset(
+    outs={
+        "backtest_report": warehouse_out(
+            "backtest",
+            "backtest_report",
+            "Simulated fills and fee-aware PnL of the fused-edge, weather-only and model-driven strategies.",
+        ),
+        "strategy_days": warehouse_out(
+            "backtest", "strategy_days", "Each strategy's day: orders, fills, turnover, PnL, hit rate, drawdown."
+        ),
+    },
+    name="backtest__backtest_report",
+    group_name="backtest",
+    partitions_def=city_date_partitions,
+    pool=WAREHOUSE_POOL,
     ins={
         **MARKETS_INPUT,
         "candles_1m": dg.AssetIn(["kalshi", "candles_1m"]),
@@ -111,10 +135,11 @@ def backtest_report(
     series: pl.DataFrame,
     fused_pmf: pl.DataFrame,
     settlement: pl.DataFrame,
-) -> dg.Output[pl.DataFrame]:
-    """Simulated fills and fee-aware PnL of the fused-edge, weather-only and model-driven strategies for the day."""
-    city_key, day = city_and_date(context.partition_key)
-    fees = fee_schedule(series, city(city_key).series)
+):
+    """Fills and per-strategy day totals of the built-in strategies on the day, fee-aware."""
+    p = partition_day(context)
+    city_key, day = p.city.key, p.day
+    fees = fee_schedule(series, p.city.series)
     settled = settled_winners(markets, settlement)
     runs = [
         StrategyRun(name, FusedEdgeStrategy(SETTINGS.fused_edge.margin), fused_pmf, column, SETTINGS.engine)
@@ -158,9 +183,6 @@ def backtest_report(
         )
         context.log.info(f"{run.name}: {m['n_fills']} fills, net {result.pnl.net} (settled {result.pnl.settled})")
     strategy_days = pl.DataFrame(days, schema=BACKTEST_DAYS.columns)
-    # Written here, the fills by the IO manager after return: a failure between the two is repaired
-    # by re-running the partition, since both writes replace the (city, day) slice.
-    warehouse.write_partition(BACKTEST_DAYS, strategy_days, city_key, day)
     summary = strategy_days.select(
         "strategy",
         pl.col("exit_rule").alias("exit"),
@@ -169,8 +191,9 @@ def backtest_report(
         pl.col("hit_rate").round(3),
         pl.col("max_drawdown").round(2).alias("max drawdown $"),
     )
-    return dg.Output(
+    yield dg.Output(
         pl.concat(frames),
+        output_name="backtest_report",
         metadata={
             "summary": dg.MetadataValue.md(markdown_table(summary)),
             "model": model_used,
@@ -178,9 +201,11 @@ def backtest_report(
             "fee_type": fees.fee_type,
         },
     )
+    yield dg.Output(strategy_days, output_name="strategy_days")
 
 
 BACKTEST_REPORT = dg.AssetKey(["backtest", "backtest_report"])
+STRATEGY_DAYS = dg.AssetKey(["backtest", "strategy_days"])
 
 
 class ReportRangeConfig(dg.Config):
@@ -224,12 +249,7 @@ def _report_range(context: dg.AssetExecutionContext, config: ReportRangeConfig, 
     owners=OWNERS,
     partitions_def=city_partitions,
     pool=WAREHOUSE_POOL,
-    deps=[
-        dg.AssetDep(
-            BACKTEST_REPORT,
-            partition_mapping=city_of_city_day,
-        )
-    ],
+    deps=[dg.AssetDep(key, partition_mapping=city_of_city_day) for key in (BACKTEST_REPORT, STRATEGY_DAYS)],
 )
 def backtest_range_report(
     context: dg.AssetExecutionContext, config: ReportRangeConfig, warehouse: Warehouse
@@ -237,15 +257,33 @@ def backtest_range_report(
     """A city's backtests over a range of days as one HTML report: headline, equity, calibration, PnL by bracket."""
     city_key = city_of(context.partition_key)
     start, end = _report_range(context, config, city_key)
-    try:
-        out_dir = Path(config.out_dir) if config.out_dir else kalshi_wx_home() / "artifacts" / "reports"
-        report = build_range_report(warehouse, city_key, start, end, out_dir)
-    except ValueError as exc:
-        raise dg.Failure(description=str(exc)) from None
-    context.log.info(f"wrote {report.path} ({len(report.days)} day(s), {start}..{end})")
+    span = {"city": city_key, "dates": (start, end)}
+    markets = warehouse.read(MARKETS, **span)
+    if markets.is_empty():
+        raise dg.Failure(
+            description=(
+                f"no markets for {city_key} between {start} and {end}: materialize the daily graph first, e.g. "
+                f"{backfill_command(city_key, start, end)}"
+            )
+        )
+    report = build_range_report(
+        settings().city(city_key),
+        start,
+        end,
+        markets=markets,
+        fills=warehouse.read(BACKTEST_FILLS, **span),
+        strategy_days=warehouse.read(BACKTEST_DAYS, **span),
+        fused=warehouse.read(FUSED_PMF, **span),
+        settlement=warehouse.read(SETTLEMENT, **span),
+    )
+    out_dir = Path(config.out_dir) if config.out_dir else kalshi_wx_home() / "artifacts" / "reports"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"backtest_{city_key}_{start}_{end}.html"
+    path.write_text(report.html)
+    context.log.info(f"wrote {path} ({len(report.days)} day(s), {start}..{end})")
     return dg.MaterializeResult(
         metadata={
-            "path": dg.MetadataValue.path(str(report.path)),
+            "path": dg.MetadataValue.path(str(path)),
             "range": f"{start}..{end}",
             "days": len(report.days),
             "summary": dg.MetadataValue.md(markdown_table(report.summary)),

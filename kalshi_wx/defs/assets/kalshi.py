@@ -8,9 +8,7 @@ from datetime import UTC, datetime
 import dagster as dg
 import polars as pl
 
-from kalshi_wx.config import cities, city
-from kalshi_wx.core.climate_day import climate_day_window
-from kalshi_wx.core.kalshi_frames import (
+from kalshi_wx.core.payloads.kalshi import (
     candles_1m_frame,
     event_ticker,
     markets_frame,
@@ -18,8 +16,9 @@ from kalshi_wx.core.kalshi_frames import (
     trades_frame,
 )
 from kalshi_wx.defs.assets.common import MARKETS_INPUT, warehouse_asset
-from kalshi_wx.defs.partitions import city_and_date
+from kalshi_wx.defs.partitions import partition_day
 from kalshi_wx.defs.resources import KalshiResource
+from kalshi_wx.defs.settings import settings
 from kalshi_wx.reports.markdown import markdown_table
 
 
@@ -30,7 +29,7 @@ def series(context: dg.AssetExecutionContext, kalshi: KalshiResource) -> pl.Data
     with kalshi.client() as client:
         frames = [
             series_frame(client.get_series(c.series), source=f"GET /series/{c.series}", fetched_at=fetched_at)
-            for c in cities().values()
+            for c in settings().cities.values()
         ]
     frame = pl.concat(frames)
     context.log.info(f"fetched {frame.height} series")
@@ -40,12 +39,11 @@ def series(context: dg.AssetExecutionContext, kalshi: KalshiResource) -> pl.Data
 @warehouse_asset("kalshi", "markets", source_kind="kalshi")
 def markets(context: dg.AssetExecutionContext, kalshi: KalshiResource) -> dg.Output[pl.DataFrame]:
     """The climate day's bracket ladder: strikes, whole-degree YES range, status and settled result."""
-    city_key, day = city_and_date(context.partition_key)
-    cfg = city(city_key)
-    event = event_ticker(cfg.series, day)
+    p = partition_day(context)
+    event = event_ticker(p.city.series, p.day)
     with kalshi.client() as client:
-        raw_markets, tiers = client.get_event_markets(event, series_ticker=cfg.series)
-    frame = markets_frame(raw_markets, city=city_key, climate_date=day, source=f"markets of {event}", tiers=tiers)
+        raw_markets, tiers = client.get_event_markets(event, series_ticker=p.city.series)
+    frame = markets_frame(raw_markets, city=p.city.key, climate_date=p.day, source=f"markets of {event}", tiers=tiers)
     if frame.is_empty():
         context.log.warning(f"Kalshi lists no markets for {event}")
     ladder = frame.sort("lo_f", nulls_last=False).select("ticker", "lo_f", "hi_f", "status", "result", "tier")
@@ -55,31 +53,30 @@ def markets(context: dg.AssetExecutionContext, kalshi: KalshiResource) -> dg.Out
 @warehouse_asset("kalshi", "candles_1m", source_kind="kalshi", ins=MARKETS_INPUT)
 def candles_1m(context: dg.AssetExecutionContext, kalshi: KalshiResource, markets: pl.DataFrame) -> pl.DataFrame:
     """Dense 1-minute YES bid/ask grid per market over the climate day; quiet minutes carried forward."""
-    city_key, day = city_and_date(context.partition_key)
-    cfg = city(city_key)
-    window = climate_day_window(day, cfg.std_utc_offset_hours)
+    p = partition_day(context)
+    window = p.window
     candles = {}
     with kalshi.client() as client:
         for i, market in enumerate(markets.iter_rows(named=True), start=1):
             # From the market's open so that the book at the first minute of the day is known.
             start = market["open_time"] or window[0]
             candles[market["ticker"]] = client.get_candlesticks(
-                cfg.series, market["ticker"], int(start.timestamp()), int(window[1].timestamp()),
+                p.city.series, market["ticker"], int(start.timestamp()), int(window[1].timestamp()),
                 historical=market["tier"] == "historical",
             )  # fmt: skip
             context.log.info(f"[{i}/{markets.height}] {market['ticker']}: {len(candles[market['ticker']])} candles")
     return candles_1m_frame(
-        candles, city=city_key, climate_date=day, window=window, source=f"candlesticks of {cfg.series}"
+        candles, city=p.city.key, climate_date=p.day, window=window, source=f"candlesticks of {p.city.series}"
     )
 
 
 @warehouse_asset("kalshi", "trades", source_kind="kalshi", ins=MARKETS_INPUT)
 def trades(context: dg.AssetExecutionContext, kalshi: KalshiResource, markets: pl.DataFrame) -> pl.DataFrame:
     """Every trade in the climate day's markets, one row per trade."""
-    city_key, day = city_and_date(context.partition_key)
-    window = climate_day_window(day, city(city_key).std_utc_offset_hours)
+    p = partition_day(context)
+    window = p.window
     raw = []
     with kalshi.client() as client:
         for ticker in markets["ticker"]:
             raw.extend(client.get_trades(ticker, int(window[0].timestamp()), int(window[1].timestamp()) - 1))
-    return trades_frame(raw, city=city_key, climate_date=day, window=window, source="GET /markets/trades")
+    return trades_frame(raw, city=p.city.key, climate_date=p.day, window=window, source="GET /markets/trades")

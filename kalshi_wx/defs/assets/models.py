@@ -14,41 +14,30 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from kalshi_wx.config import ModelsConfig, backfill_command, kalshi_wx_home, models_config, parse_train_window
 from kalshi_wx.core.models import (
     METRIC_COLUMNS,
     MIN_DAYS,
-    PANEL_FEATURES,
     SPLITS,
     TrainedModels,
     save_model,
     train_cross_bracket_models,
 )
-from kalshi_wx.defs.assets.common import OWNERS
+from kalshi_wx.defs.assets.common import OWNERS, WAREHOUSE_POOL
 from kalshi_wx.defs.partitions import city_of, city_of_city_day, city_partitions
-from kalshi_wx.defs.resources import WAREHOUSE_POOL, storage_kind
+from kalshi_wx.defs.settings import (
+    ModelsSettings,
+    backfill_command,
+    kalshi_wx_home,
+    parse_train_window,
+    settings,
+    storage_kind,
+)
 from kalshi_wx.reports.markdown import markdown_table
 from kalshi_wx.warehouse.resource import Warehouse
-from kalshi_wx.warehouse.schemas import MODEL_ARTIFACTS, MODEL_METRICS, PARTITION_COLUMNS, UTC_TS, TableSchema
+from kalshi_wx.warehouse.schemas import MODEL_ARTIFACTS, MODEL_METRICS, PANEL
 
-SETTINGS: ModelsConfig = models_config()
+SETTINGS: ModelsSettings = settings().models
 
-# The columns training reads from the dbt table. dbt owns the table (it is not in TABLES); this
-# declaration only lets Warehouse.read select, order and type-check them on either backend.
-PANEL = TableSchema(
-    "features.minute_panel_full",
-    {
-        **PARTITION_COLUMNS,
-        "ticker": pl.Utf8,
-        "ts": UTC_TS,
-        "lo_f": pl.Int32,
-        "hi_f": pl.Int32,
-        "trade_price": pl.Float64,
-        **{c: pl.Float64 for c in PANEL_FEATURES if c != "has_quote"},
-        "has_quote": pl.Boolean,
-    },
-    key=("ticker", "ts"),
-)
 PANEL_DEP = dg.AssetDep(
     ["features", "minute_panel_full"],
     partition_mapping=city_of_city_day,

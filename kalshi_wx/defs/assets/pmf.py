@@ -9,12 +9,11 @@ import dagster as dg
 import numpy as np
 import polars as pl
 
-from kalshi_wx.config import city, pmf_config
 from kalshi_wx.core.climate_day import climate_day_window
-from kalshi_wx.core.fusion import fuse, market_pmf
-from kalshi_wx.core.hazard import Ar1Params, ladder_arrays, simulate_bracket_pmf
-from kalshi_wx.core.hazard_fit import fit_ar1, prior_params
-from kalshi_wx.core.pmf_inputs import (
+from kalshi_wx.core.pmf.fusion import fuse, market_pmf
+from kalshi_wx.core.pmf.hazard import Ar1Params, ladder_arrays, simulate_bracket_pmf
+from kalshi_wx.core.pmf.hazard_fit import fit_ar1, prior_params
+from kalshi_wx.core.pmf.inputs import (
     day_baseline,
     market_ladder,
     observation_minutes,
@@ -24,11 +23,12 @@ from kalshi_wx.core.seeds import stable_seed
 from kalshi_wx.core.settlement import settled_winners
 from kalshi_wx.defs.assets.common import MARKETS_INPUT, warehouse_asset
 from kalshi_wx.defs.diagnostics import pmf_diagnostics
-from kalshi_wx.defs.partitions import city_and_date
+from kalshi_wx.defs.partitions import partition_day
+from kalshi_wx.defs.settings import settings
 from kalshi_wx.warehouse.resource import Warehouse
 from kalshi_wx.warehouse.schemas import VC_FORECAST, VC_MINUTES
 
-SETTINGS = pmf_config()
+SETTINGS = settings().pmf
 
 # The fit reads the trailing window of days that ends the day before the partition.
 TRAILING_DAYS = dg.MultiPartitionMapping(
@@ -60,8 +60,8 @@ def _trailing(warehouse: Warehouse, city_key: str, day) -> tuple[pl.DataFrame, p
 )
 def hazard_params(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Output[pl.DataFrame]:
     """AR(1) residual parameters (phi, sigma by hour) fitted on trailing days, never the day itself."""
-    city_key, day = city_and_date(context.partition_key)
-    cfg = city(city_key)
+    p = partition_day(context)
+    cfg, city_key, day = p.city, p.city.key, p.day
     obs, forecasts = _trailing(warehouse, city_key, day)
     fit_days = []
     for (past,), day_obs in obs.group_by("climate_date", maintain_order=True):
@@ -121,9 +121,8 @@ def hazard_pmf(
     hazard_params: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
     """Monte Carlo p_wx per bracket per minute, with the chance of a new high in the next 5 and 60 minutes."""
-    city_key, day = city_and_date(context.partition_key)
-    cfg = city(city_key)
-    window = climate_day_window(day, cfg.std_utc_offset_hours)
+    p = partition_day(context)
+    cfg, city_key, day, window = p.city, p.city.key, p.day, p.window
     ladder = market_ladder(markets)
     lo, hi = ladder_arrays(ladder)
     trailing = hazard_params.row(0, named=True)
@@ -190,8 +189,8 @@ def fused_pmf(
     settlement: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
     """Market-implied p_mkt, logit-pooled with p_wx by hazard and liquidity, renormalised over the ladder."""
-    city_key, day = city_and_date(context.partition_key)
-    cfg = city(city_key)
+    p = partition_day(context)
+    cfg, city_key, day = p.city, p.city.key, p.day
     fused = fuse(hazard_pmf, market_pmf(candles_1m, SETTINGS.fusion), SETTINGS.fusion)
     frame = fused.select(pl.lit(city_key).alias("city"), pl.lit(day).alias("climate_date"), pl.all())
     metadata = pmf_diagnostics(

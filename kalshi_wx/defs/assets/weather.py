@@ -5,28 +5,25 @@ from datetime import UTC, datetime, time, timedelta
 import dagster as dg
 import polars as pl
 
-from kalshi_wx.config import city
-from kalshi_wx.core.climate_day import climate_day_window
-from kalshi_wx.core.climate_report import select_settlement_report
+from kalshi_wx.core.payloads.nws_cli import select_settlement_report
+from kalshi_wx.core.payloads.visual_crossing import vc_forecast_frame, vc_minutes_frame
 from kalshi_wx.core.settlement import settlement_frame
-from kalshi_wx.core.weather_payloads import vc_forecast_frame, vc_minutes_frame
 from kalshi_wx.defs.assets.common import MARKETS_INPUT, warehouse_asset
-from kalshi_wx.defs.partitions import city_and_date
+from kalshi_wx.defs.partitions import partition_day
 from kalshi_wx.defs.resources import NwsResource, VisualCrossingResource
 
 
 @warehouse_asset("weather", "vc_minutes", source_kind="visualcrossing")
 def vc_minutes(context: dg.AssetExecutionContext, weather: VisualCrossingResource) -> dg.Output[pl.DataFrame]:
     """5-minute observations at the settlement station, each row audited for the station it came from."""
-    city_key, day = city_and_date(context.partition_key)
-    cfg = city(city_key)
-    window = climate_day_window(day, cfg.std_utc_offset_hours)
+    p = partition_day(context)
+    cfg, day, window = p.city, p.day, p.window
     # The climate day straddles two UTC days; the client asks Visual Crossing for both (timezone=Z).
     with weather.client() as client:
         result = client.get_observations(cfg.station, window[0].date(), (window[1] - timedelta(seconds=1)).date())
     frame = vc_minutes_frame(
         result.document,
-        city=city_key,
+        city=cfg.key,
         climate_date=day,
         station=cfg.station,
         window=window,
@@ -49,9 +46,8 @@ def vc_minutes(context: dg.AssetExecutionContext, weather: VisualCrossingResourc
 @warehouse_asset("weather", "vc_forecast", source_kind="visualcrossing")
 def vc_forecast(context: dg.AssetExecutionContext, weather: VisualCrossingResource) -> dg.Output[pl.DataFrame]:
     """Hourly forecast for the climate day as issued before it began: the Monte Carlo's baseline shape."""
-    city_key, day = city_and_date(context.partition_key)
-    cfg = city(city_key)
-    window = climate_day_window(day, cfg.std_utc_offset_hours)
+    p = partition_day(context)
+    cfg, day, window = p.city, p.day, p.window
     # forecastBasisDate D is Visual Crossing's 00:00 UTC model run: the evening before every US
     # climate day D starts, so nothing in it was known later than the day's first minute.
     issued_at = datetime.combine(day, time(0), UTC)
@@ -61,7 +57,7 @@ def vc_forecast(context: dg.AssetExecutionContext, weather: VisualCrossingResour
         )
     frame = vc_forecast_frame(
         result.document,
-        city=city_key,
+        city=cfg.key,
         climate_date=day,
         station=cfg.station,
         issued_at=issued_at,
@@ -83,14 +79,14 @@ def vc_forecast(context: dg.AssetExecutionContext, weather: VisualCrossingResour
 @warehouse_asset("weather", "settlement", source_kind="nws", ins=MARKETS_INPUT)
 def settlement(context: dg.AssetExecutionContext, nws: NwsResource, markets: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     """Official NWS CLI high and low of the climate day, cross-checked against Kalshi's settled result."""
-    city_key, day = city_and_date(context.partition_key)
-    cfg = city(city_key)
+    p = partition_day(context)
+    cfg, day = p.city, p.day
     with nws.client() as client:
         products = client.fetch_cli_products(cfg, day)
     chosen = select_settlement_report([s for p in products for s in p.summaries], day)
     product = next((p for p in products if chosen is not None and chosen in p.summaries), None)
     frame = settlement_frame(
-        city=city_key,
+        city=cfg.key,
         climate_date=day,
         station=cfg.station,
         summary=chosen,

@@ -15,7 +15,7 @@ import math
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from kalshi_wx.config import City
+from kalshi_wx.core.cities import City
 from kalshi_wx.core.climate_day import climate_day_window
 
 REPORT_TYPES = ("final", "preliminary", "correction")

@@ -28,8 +28,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from kalshi_wx.config import City, cities
 from kalshi_wx.core.brackets import Bracket, bracket_from_strikes, validate_ladder, winning_bracket
+from kalshi_wx.core.cities import City
+from kalshi_wx.defs.settings import settings
 from kalshi_wx.sources.sim.common import SimConfig, norm_cdf, stable_rng
 from kalshi_wx.sources.sim.weather import (
     MINUTES_PER_DAY,
@@ -91,10 +92,12 @@ def parse_event_ticker(ticker: str) -> tuple[City, date]:
 
 
 def city_for_series(series: str) -> City:
-    for city in cities().values():
+    for city in settings().cities.values():
         if city.series == series:
             return city
-    raise UnknownTicker(f"series {series!r} is not simulated; known: {', '.join(c.series for c in cities().values())}")
+    raise UnknownTicker(
+        f"series {series!r} is not simulated; known: {', '.join(c.series for c in settings().cities.values())}"
+    )
 
 
 def build_ladder(series: str, climate_date: date, forecast_high: float) -> tuple[MarketSpec, ...]:
@@ -288,7 +291,7 @@ def settlement_time(climate_date: date, rng: np.random.Generator) -> datetime:
 
 @lru_cache(maxsize=512)
 def _simulate(seed: int, city_key: str, climate_date: date) -> CityDay:
-    city = cities()[city_key]
+    city = settings().cities[city_key]
     weather = simulate_weather(seed, city_key, climate_date)
     forecast_sd = climatology(city_key).forecast_sd
     rng = stable_rng(seed, city_key, climate_date.isoformat(), "exchange")
@@ -405,8 +408,8 @@ def simulate_city_day(config: SimConfig, city_key: str, climate_date: date) -> C
     It ignores the clock: use ``CityDay.status(config.now)`` or the server for what was
     observable at ``config.now``. Cached per process on (seed, city, date).
     """
-    if city_key not in cities():
-        raise ValueError(f"unknown city {city_key!r}; configured: {', '.join(cities())}")
+    if city_key not in settings().cities:
+        raise ValueError(f"unknown city {city_key!r}; configured: {', '.join(settings().cities)}")
     return _simulate(config.seed, city_key, climate_date)
 
 
@@ -427,7 +430,7 @@ def is_served(config: SimConfig, city: City, climate_date: date) -> bool:
 
 def iter_city_days(config: SimConfig, city_filter: City | None = None) -> Iterator[CityDay]:
     """Every listed event at ``config.now``: newest date first, cities in config order."""
-    chosen = [city_filter] if city_filter else list(cities().values())
+    chosen = [city_filter] if city_filter else list(settings().cities.values())
     by_city = {c.key: served_dates(config, c) for c in chosen}
     dates = sorted({d for ds in by_city.values() for d in ds}, reverse=True)
     for day in dates:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from kalshi_wx.config import City
+from kalshi_wx.core.cities import City
 from kalshi_wx.sources.sim.common import (
     SimConfig,
     centi_to_count,

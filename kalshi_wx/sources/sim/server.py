@@ -24,7 +24,8 @@ from datetime import date
 from typing import Any
 from urllib.parse import unquote
 
-from kalshi_wx.config import City, cities
+from kalshi_wx.core.cities import City
+from kalshi_wx.defs.settings import settings
 from kalshi_wx.sources.loopback import LoopbackServer, Request, Response
 from kalshi_wx.sources.sim import kalshi_wire, weather_wire
 from kalshi_wx.sources.sim.common import SimConfig, iso_z
@@ -276,7 +277,7 @@ def _events_response(config: SimConfig, req: Request) -> dict[str, Any]:
 
 def _kalshi(config: SimConfig, req: Request, path: str) -> dict[str, Any]:
     if path == "/series":
-        return {"series": [kalshi_wire.series_payload(c) for c in cities().values()]}
+        return {"series": [kalshi_wire.series_payload(c) for c in settings().cities.values()]}
     if match := re.fullmatch(r"/series/([^/]+)", path):
         try:
             return {"series": kalshi_wire.series_payload(city_for_series(match[1]))}
@@ -351,7 +352,7 @@ def _vc_query(req: Request, rest: str) -> weather_wire.VcQuery:
     parts = [unquote(p) for p in rest.strip("/").split("/")]
     if not 1 <= len(parts) <= 3 or not parts[0]:
         raise weather_wire.VcRequestError("Bad API Request:expected /timeline/{location}/{date1}/{date2}")
-    by_station = {f"stn:{c.station}": c for c in cities().values()}
+    by_station = {f"stn:{c.station}": c for c in settings().cities.values()}
     city = by_station.get(parts[0])
     if city is None:
         raise weather_wire.VcRequestError(

@@ -21,8 +21,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from kalshi_wx.config import City, cities
+from kalshi_wx.core.cities import City
 from kalshi_wx.core.climate_day import climate_day_window
+from kalshi_wx.defs.settings import settings
 from kalshi_wx.sources.sim.common import stable_rng
 
 MINUTES_PER_DAY = 1440
@@ -224,9 +225,9 @@ def _frozen(array: np.ndarray) -> np.ndarray:
 
 def _city(city_key: str) -> City:
     try:
-        return cities()[city_key]
+        return settings().cities[city_key]
     except KeyError:
-        raise ValueError(f"unknown city {city_key!r}; configured: {', '.join(cities())}") from None
+        raise ValueError(f"unknown city {city_key!r}; configured: {', '.join(settings().cities)}") from None
 
 
 @lru_cache(maxsize=1024)

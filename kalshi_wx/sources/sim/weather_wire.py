@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from kalshi_wx.config import City, cities
+from kalshi_wx.core.cities import City
 from kalshi_wx.core.climate_day import climate_date_of, climate_day_window
+from kalshi_wx.defs.settings import settings
 from kalshi_wx.sources.sim.common import SimConfig, stable_rng
 from kalshi_wx.sources.sim.weather import WeatherDay, simulate_weather
 
@@ -272,7 +273,7 @@ def _issuances(config: SimConfig) -> dict[str, CliIssuance]:
     """Every CLI product issued by the clock within the listing window, by id."""
     index: dict[str, CliIssuance] = {}
     first = min(config.market_start_date, (config.now - timedelta(days=NWS_LISTING_DAYS)).date())
-    for city in cities().values():
+    for city in settings().cities.values():
         last = climate_date_of(config.now, city.std_utc_offset_hours)
         for offset in range((last - first).days + 1):
             day = first + timedelta(days=offset)

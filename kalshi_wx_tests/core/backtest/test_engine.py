@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from kalshi_wx.benchmarks.backtest import sim_backtest_day, sim_days
+from kalshi_wx.cli.bench.backtest import sim_backtest_day, sim_days
 from kalshi_wx.core.backtest import (
     BacktestConfig,
     BacktestDay,

@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from kalshi_wx.benchmarks.backtest import sim_backtest_day, sim_days
+from kalshi_wx.cli.bench.backtest import sim_backtest_day, sim_days
 from kalshi_wx.core.backtest import (
     BacktestConfig,
     Cancel,

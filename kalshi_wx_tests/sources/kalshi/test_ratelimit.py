@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from kalshi_wx.benchmarks.ingest import run_ingest_benchmark
+from kalshi_wx.cli.bench.ingest import run_ingest_benchmark
 from kalshi_wx.sources.kalshi import KalshiClient
 from kalshi_wx.sources.kalshi.ratelimit import KalshiRateLimiter, TokenBucket, is_write, shared_limiter
 

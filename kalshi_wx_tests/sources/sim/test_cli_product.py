@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from kalshi_wx.config import cities
 from kalshi_wx.core.climate_day import climate_day_window
-from kalshi_wx.core.climate_report import parse_cli_product
+from kalshi_wx.core.payloads.nws_cli import parse_cli_product
+from kalshi_wx.defs.settings import settings
 from kalshi_wx.sources.sim.cli_product import render_cli_product
 
 REAL_DATA = Path(
@@ -23,7 +23,7 @@ SUMMER_DAY, WINTER_DAY = date(2026, 6, 1), date(2026, 1, 15)
 
 
 def _issued(city_key: str, climate_date: date, report_type: str) -> datetime:
-    start, end = climate_day_window(climate_date, cities()[city_key].std_utc_offset_hours)
+    start, end = climate_day_window(climate_date, settings().cities[city_key].std_utc_offset_hours)
     if report_type == "preliminary":
         return start + timedelta(hours=16, minutes=32)  # 4:32 PM standard time, during the day
     if report_type == "final":
@@ -44,7 +44,7 @@ CASES = [
 
 @pytest.mark.parametrize(("city_key", "day", "report_type", "high", "high_at", "low", "low_at"), CASES)
 def test_render_then_parse_round_trip(city_key, day, report_type, high, high_at, low, low_at):
-    city = cities()[city_key]
+    city = settings().cities[city_key]
     issued_at = _issued(city_key, day, report_type)
     text = render_cli_product(
         city=city,
@@ -75,7 +75,7 @@ def test_render_then_parse_round_trip(city_key, day, report_type, high, high_at,
 
 
 def test_normals_block_maximum_is_a_different_number_and_is_not_taken():
-    city = cities()["nyc"]
+    city = settings().cities["nyc"]
     text = render_cli_product(
         city=city,
         climate_date=SUMMER_DAY,
@@ -99,7 +99,7 @@ def test_normals_block_maximum_is_a_different_number_and_is_not_taken():
 
 def test_record_values_are_flagged_and_parse_back():
     text = render_cli_product(
-        city=cities()["den"],
+        city=settings().cities["den"],
         climate_date=WINTER_DAY,
         max_f=84,
         max_time="2:15 PM",
@@ -121,7 +121,7 @@ def test_record_values_are_flagged_and_parse_back():
 def test_real_knyc_series_round_trips():
     """Every parsed CLINYC day of the other project's series, rendered at the issuance time of its
     product id (e.g. 201801020639-KOKX-CDUS41-CLINYC) and parsed back."""
-    city = cities()["nyc"]
+    city = settings().cities["nyc"]
     path = REAL_DATA / "daily_tmax" / "knyc_cli_daily_2018Q1_and_2026-05-24_to_08-23.csv"
     with path.open() as fh:
         rows = list(csv.DictReader(fh))
@@ -170,7 +170,7 @@ def test_inconsistent_requests_are_refused(report_type, issued_offset, message):
     start, _ = climate_day_window(SUMMER_DAY, -5)
     with pytest.raises(ValueError, match=message):
         render_cli_product(
-            city=cities()["nyc"],
+            city=settings().cities["nyc"],
             climate_date=SUMMER_DAY,
             max_f=70,
             max_time="3:00 PM",
@@ -184,7 +184,7 @@ def test_inconsistent_requests_are_refused(report_type, issued_offset, message):
 def test_naive_issuance_time_is_refused():
     with pytest.raises(ValueError, match="timezone-aware"):
         render_cli_product(
-            city=cities()["nyc"],
+            city=settings().cities["nyc"],
             climate_date=SUMMER_DAY,
             max_f=70,
             max_time="3:00 PM",

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import pytest
 
-from kalshi_wx.config import cities
 from kalshi_wx.core.brackets import bracket_from_strikes, validate_ladder
+from kalshi_wx.defs.settings import settings
 from kalshi_wx.sources.sim import SimConfig, build_ladder, simulate_city_day
 from kalshi_wx.sources.sim.exchange import NO_ASK, NO_BID, find_market, iter_city_days, served_dates
 
@@ -18,7 +18,7 @@ DAY = date(2026, 6, 1)
 
 
 def _days(n: int, first: date = date(2026, 5, 1), step: int = 1):
-    for city in cities():
+    for city in settings().cities:
         for i in range(n):
             yield simulate_city_day(CONFIG, city, first + timedelta(days=i * step))
 
@@ -134,7 +134,7 @@ def test_one_city_day_generates_fast():
 
 def test_days_and_times_around_the_clock():
     config = SimConfig(now=datetime(2026, 6, 10, 12, tzinfo=UTC))
-    nyc = cities()["nyc"]
+    nyc = settings().cities["nyc"]
     dates = served_dates(config, nyc)
     assert dates[0] == date(2026, 6, 10) and dates[-1] == config.market_start_date
     day = simulate_city_day(config, "nyc", date(2026, 6, 2))
@@ -147,7 +147,7 @@ def test_days_and_times_around_the_clock():
     lax = simulate_city_day(config, "lax", date(2026, 6, 2))
     assert lax.close_time == datetime(2026, 6, 3, 7, 59, tzinfo=UTC)
     listed = list(iter_city_days(config))
-    assert len(listed) == len(cities()) * len(dates)
+    assert len(listed) == len(settings().cities) * len(dates)
     with pytest.raises(LookupError, match="not listed"):
         find_market(config, "KXHIGHNY-26JUN11-T70")
 

@@ -12,7 +12,7 @@ import httpx
 import numpy as np
 import pytest
 
-from kalshi_wx.config import cities
+from kalshi_wx.defs.settings import settings
 from kalshi_wx.sources.sim import SimConfig, SimServer, shared_sim_server, simulate_city_day
 from kalshi_wx.sources.sim.exchange import parse_event_ticker, served_dates
 from kalshi_wx.sources.sim.weather import simulate_weather
@@ -177,7 +177,7 @@ def test_markets_pagination_collects_everything_exactly_once(http, sim):
     assert len({m["ticker"] for m in paged}) == len(paged)
     live_events = [
         d
-        for c in cities().values()
+        for c in settings().cities.values()
         for d in served_dates(CONFIG, c)
         if not simulate_city_day(CONFIG, c.key, d).is_historical(CONFIG)
     ]
@@ -361,10 +361,10 @@ def test_series_and_events(http, sim):
     assert series["settlement_sources"][0]["url"].endswith("site=PHI&product=CLI&issuedby=PHL")
     assert _kalshi(http, sim, "/series/KXNOPE").status_code == 404
     events, pages = _collect(http, sim, "/events", "events", series_ticker="KXHIGHPHIL", limit=5)
-    assert pages > 1 and len(events) == len(served_dates(CONFIG, cities()["phl"]))
+    assert pages > 1 and len(events) == len(served_dates(CONFIG, settings().cities["phl"]))
     assert all(e["mutually_exclusive"] and "markets" not in e for e in events)
     open_events = _ok(_kalshi(http, sim, "/events", status="open", with_nested_markets="true"))["events"]
-    assert {e["series_ticker"] for e in open_events} == {c.series for c in cities().values()}
+    assert {e["series_ticker"] for e in open_events} == {c.series for c in settings().cities.values()}
     assert all(len(e["markets"]) == 6 for e in open_events)
     assert _kalshi(http, sim, "/events/KXHIGHNY-26JUN11").status_code == 404  # after the clock
 
@@ -383,7 +383,7 @@ def test_unknown_paths_are_json_404s_and_requests_are_counted(http, sim):
 
 
 def test_vc_minutes_have_the_documented_shape_and_track_the_cli(http, sim):
-    for city in cities().values():
+    for city in settings().cities.values():
         # One climate day = [05:00Z, 05:00Z) for NYC; ask for two UTC days and keep its rows.
         response = http.get(f"{sim.vc_base_url}/stn:{city.station}/2026-06-04/2026-06-05", params=VC_PARAMS)
         doc = _ok(response)
@@ -472,7 +472,7 @@ def test_nws_lists_a_preliminary_and_a_final_per_day_and_serves_the_text(http, s
     listing = _ok(http.get(f"{sim.nws_base_url}/products/types/CLI/locations/NYC"))["@graph"]
     times = [p["issuanceTime"] for p in listing]
     assert times == sorted(times, reverse=True) and all(t <= "2026-06-10T12:00:00" for t in times)
-    city = cities()["nyc"]
+    city = settings().cities["nyc"]
     weather = simulate_weather(CONFIG.seed, "nyc", date(2026, 6, 1))
     window = (
         (weather.start + timedelta(hours=12)).isoformat(),

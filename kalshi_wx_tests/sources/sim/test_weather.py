@@ -10,8 +10,8 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
-from kalshi_wx.config import cities
 from kalshi_wx.core.climate_day import climate_day_window
+from kalshi_wx.defs.settings import settings
 from kalshi_wx.sources.sim.weather import MINUTES_PER_DAY, simulate_weather
 
 DAY = date(2026, 6, 1)
@@ -51,7 +51,7 @@ def test_weather_is_identical_in_a_fresh_process():
 
 def test_arrays_cover_the_climate_day_and_are_read_only():
     w = simulate_weather(7, "den", DAY)
-    start, end = climate_day_window(DAY, cities()["den"].std_utc_offset_hours)
+    start, end = climate_day_window(DAY, settings().cities["den"].std_utc_offset_hours)
     assert (w.start, w.end) == (start, end)
     assert w.minute_temp.shape == (MINUTES_PER_DAY,)
     assert w.obs_epoch[0] == start.timestamp() and w.obs_epoch[-1] == end.timestamp() - 300
@@ -61,7 +61,7 @@ def test_arrays_cover_the_climate_day_and_are_read_only():
 
 
 def test_cli_values_round_the_one_minute_extremes_half_up():
-    for city in cities():
+    for city in settings().cities:
         w = simulate_weather(7, city, DAY)
         assert w.cli_max_f == math.floor(w.minute_temp.max() + 0.5)
         assert w.cli_min_f == math.floor(w.minute_temp.min() + 0.5)
@@ -70,7 +70,7 @@ def test_cli_values_round_the_one_minute_extremes_half_up():
 
 def test_five_minute_obs_are_whole_celsius_and_near_but_not_always_the_cli_max():
     gaps = []
-    for city in cities():
+    for city in settings().cities:
         for i in range(60):
             w = simulate_weather(7, city, DAY + timedelta(days=i))
             celsius = (w.obs_temp - 32.0) * 5.0 / 9.0
@@ -106,7 +106,7 @@ def test_days_join_continuously_at_midnight():
 
 def test_forecast_is_close_but_wrong_and_its_curve_peaks_at_the_forecast_high():
     errors = []
-    for city in cities():
+    for city in settings().cities:
         for i in range(50):
             w = simulate_weather(7, city, DAY + timedelta(days=i))
             assert w.forecast_minute_temp.max() == pytest.approx(w.forecast_high)

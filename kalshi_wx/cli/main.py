@@ -1,0 +1,288 @@
+"""The ``kalshi-wx`` command: demo, backfill, report, doctor, bench, parse-cli."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import sys
+import warnings
+from datetime import date, timedelta
+from pathlib import Path
+
+from kalshi_wx.defs.settings import default_warehouse_url, kalshi_wx_home, settings
+
+DEMO_START = date(2026, 6, 1)
+DEMO_CITIES = ("nyc", "chi")
+
+
+def _prepare_dagster_home() -> Path:
+    """``$DAGSTER_HOME`` (default ``$KALSHI_WX_HOME/dagster_home``) with the local instance config."""
+    home = Path(os.environ.get("DAGSTER_HOME") or kalshi_wx_home() / "dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        shutil.copy(settings().config_dir / "dagster.local.yaml", home / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def _city_list(text: str) -> list[str]:
+    keys = [c.strip() for c in text.split(",") if c.strip()]
+    unknown = [c for c in keys if c not in settings().cities]
+    if unknown or not keys:
+        raise SystemExit(
+            f"unknown city {', '.join(unknown) or '(none given)'}; configured: {', '.join(settings().cities)}"
+        )
+    return keys
+
+
+def _print_progress(i: int, total: int, outcome) -> None:
+    status = "ok" if outcome.success else "FAILED"
+    checks = f", failed checks: {', '.join(outcome.failed_checks)}" if outcome.failed_checks else ""
+    print(f"  [{i}/{total}] {outcome.key:<16} {status} in {outcome.seconds:.1f}s{checks}", flush=True)
+    if outcome.error:
+        print(f"         {outcome.error}", flush=True)
+
+
+def _materialize(
+    cities: list[str], start: date, end: date, *, mode: str | None, warmup_days: int = 0, verbose: bool = False
+) -> int:
+    import dagster as dg
+
+    from kalshi_wx.definitions import build_definitions
+    from kalshi_wx.defs.resources import build_resources
+    from kalshi_wx.defs.runs import partition_keys, run_partitions, run_series
+
+    dagster_home = _prepare_dagster_home()
+    resources = build_resources(mode=mode)
+    defs = build_definitions(resources)
+    keys = partition_keys(cities, start, end)
+    print(f"warehouse: {resources['warehouse'].backend.display_url}")
+    print(f"sources:   {resources['kalshi'].mode}")
+    print(f"dagster:   {dagster_home}")
+    with dg.DagsterInstance.get() as instance:
+        print("kalshi/series ...", flush=True)
+        log_level = "INFO" if verbose else "WARNING"
+        if not run_series(defs, instance, log_level=log_level):
+            print("kalshi/series FAILED: see the run in the Dagster UI", file=sys.stderr)
+            return 1
+        if warmup_days:
+            history = partition_keys(cities, start - timedelta(days=warmup_days), start - timedelta(days=1))
+            print(f"{len(history)} earlier day(s) of weather for the AR(1) fit:", flush=True)
+            warm = run_partitions(
+                defs, instance, history, job_name="weather_history", log_level=log_level, on_progress=_print_progress
+            )
+            if not all(o.success for o in warm):
+                print("weather history FAILED: the fit would fall back to its prior", file=sys.stderr)
+                return 1
+        print(f"{len(keys)} city-day partition(s):", flush=True)
+        outcomes = run_partitions(defs, instance, keys, log_level=log_level, on_progress=_print_progress)
+    failed = [o for o in outcomes if not o.success]
+    print(f"done: {len(outcomes) - len(failed)} succeeded, {len(failed)} failed; warehouse {default_warehouse_url()}")
+    return 1 if failed else 0
+
+
+def _run_per_city(
+    job_name: str, cities: list[str], op_config: dict[str, dict], *, mode: str | None, verbose: bool
+) -> list:
+    """One run of a per-city job (models, reports) per city on the local instance, with progress."""
+    import dagster as dg
+
+    from kalshi_wx.definitions import build_definitions
+    from kalshi_wx.defs.resources import build_resources
+    from kalshi_wx.defs.runs import run_city_job
+
+    _prepare_dagster_home()
+    defs = build_definitions(build_resources(mode=mode))
+    outcomes = []
+    with dg.DagsterInstance.get() as instance:
+        for i, city_key in enumerate(cities, start=1):
+            outcome = run_city_job(
+                defs, instance, job_name, city_key, op_config=op_config, log_level="INFO" if verbose else "WARNING"
+            )
+            _print_progress(i, len(cities), outcome)
+            outcomes.append(outcome)
+    return outcomes
+
+
+REPORT_OP = "backtest__backtest_range_report"
+REPORT_KEY = "backtest/backtest_range_report"
+
+
+def _range_reports(
+    cities: list[str], start: date, end: date, *, mode: str | None, verbose: bool, out: str | None = None
+) -> int:
+    """Materialize backtest/backtest_range_report per city and print each headline and HTML path."""
+    config = {"start": start.isoformat(), "end": end.isoformat(), **({"out_dir": out} if out else {})}
+    print(f"range reports ({REPORT_KEY}):")
+    code = 0
+    for outcome in _run_per_city("reports", cities, {REPORT_OP: config}, mode=mode, verbose=verbose):
+        if not outcome.success:
+            print(f"error: {outcome.key}: {outcome.error}", file=sys.stderr)
+            code = 2
+            continue
+        metadata = outcome.materializations[REPORT_KEY]
+        print(f"\nBacktest {outcome.key} {metadata['range'].value}:")
+        print(metadata["summary"].value)
+        print(f"report: {metadata['path'].value}")
+    return code
+
+
+def cmd_demo(args) -> int:
+    from kalshi_wx.cli.summary import print_summary
+    from kalshi_wx.core.models import MIN_DAYS
+
+    cities = _city_list(args.cities)
+    end = args.start + timedelta(days=args.days - 1)
+    # Walk forward: train on every day but the last, then trade the last with those models.
+    walk_forward = args.days > MIN_DAYS
+    train_end = end - timedelta(days=1) if walk_forward else end
+    if walk_forward:
+        print(f"train on {args.start}..{train_end}, then trade {end} with the models trained on those days")
+    code = _materialize(cities, args.start, train_end, mode="sim", warmup_days=args.warmup_days, verbose=args.verbose)
+    if args.days < MIN_DAYS:
+        print(f"per-city models: skipped (a train/validation/test split needs {MIN_DAYS} days, --days {args.days})")
+    else:
+        print("per-city models (models/cross_bracket_model):")
+        window = {"models__cross_bracket_model": {"start": args.start.isoformat(), "end": train_end.isoformat()}}
+        outcomes = _run_per_city("models", cities, window, mode="sim", verbose=args.verbose)
+        code = code or (0 if all(o.success for o in outcomes) else 1)
+    if walk_forward:
+        code = _materialize(cities, end, end, mode="sim", verbose=args.verbose) or code
+    print_summary(cities, args.start, end)
+    code = _range_reports(cities, args.start, end, mode="sim", verbose=args.verbose) or code
+    print(
+        "\nOpen the UI on the same instance and warehouse:\n"
+        f"  DAGSTER_HOME={os.environ['DAGSTER_HOME']} .venv/bin/dagster dev   (or: make dev)"
+    )
+    return code
+
+
+def cmd_backfill(args) -> int:
+    return _materialize(
+        _city_list(args.cities), args.start, args.end, mode=None, warmup_days=args.warmup_days, verbose=args.verbose
+    )
+
+
+def cmd_report(args) -> int:
+    return _range_reports([args.city], args.start, args.end, mode=None, verbose=args.verbose, out=args.out)
+
+
+def cmd_doctor(args) -> int:
+    from kalshi_wx.cli.doctor import run_doctor
+
+    return run_doctor()
+
+
+def cmd_bench(args) -> int:
+    if args.which == "ingest":
+        from kalshi_wx.cli.bench.ingest import run_ingest_benchmark
+
+        result = run_ingest_benchmark(requests=args.requests)
+    elif args.which == "hazard":
+        from kalshi_wx.cli.bench.hazard import run_hazard_benchmark
+
+        result = run_hazard_benchmark(n_paths=args.paths)
+    else:
+        from kalshi_wx.cli.bench.backtest import run_backtest_benchmark
+
+        result = run_backtest_benchmark(days=args.days)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for name, value in result.items():
+            print(f"{name:>20}: {value}")
+    return 0
+
+
+def cmd_parse_cli(args) -> int:
+    from kalshi_wx.core.errors import PayloadError
+    from kalshi_wx.core.payloads.nws_cli import parse_cli_product
+
+    path = Path(args.file)
+    try:
+        summaries = parse_cli_product(path.read_text(errors="replace"), source=str(path))
+    except (OSError, PayloadError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps([s.to_json_dict() for s in summaries], indent=2))
+        return 0
+    for s in summaries:
+        print(
+            f"{s.station}  {s.climate_date}  max {s.max_f if s.max_f is not None else 'none observed'}"
+            f"  min {s.min_f if s.min_f is not None else 'none observed'}  ({s.report_type})"
+        )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kalshi-wx", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="materialize the whole graph on the offline simulator")
+    demo.add_argument("--cities", default=",".join(DEMO_CITIES), help="comma-separated city keys")
+    demo.add_argument("--start", type=date.fromisoformat, default=DEMO_START, help="first climate day")
+    demo.add_argument(
+        "--days", type=int, default=4, help="climate days: models train on all but the last, which they then trade"
+    )
+    demo.add_argument("--warmup-days", type=int, default=7, help="earlier days of weather to fit the AR(1) residual on")
+    demo.set_defaults(func=cmd_demo)
+
+    backfill = sub.add_parser("backfill", help="materialize the raw layer for cities x a date range")
+    backfill.add_argument("--cities", required=True, help="comma-separated city keys, or 'all'")
+    backfill.add_argument("--start", type=date.fromisoformat, required=True)
+    backfill.add_argument("--end", type=date.fromisoformat, required=True, help="inclusive")
+    backfill.add_argument(
+        "--warmup-days", type=int, default=0, help="earlier days of weather to materialize first (for the fit)"
+    )
+    backfill.set_defaults(func=cmd_backfill)
+
+    report = sub.add_parser("report", help="write the HTML backtest report for a city and date range")
+    report.add_argument("--city", required=True, choices=list(settings().cities))
+    report.add_argument("--start", type=date.fromisoformat, required=True)
+    report.add_argument("--end", type=date.fromisoformat, required=True, help="inclusive")
+    report.add_argument("--out", help="directory (default $KALSHI_WX_HOME/artifacts/reports)")
+    report.set_defaults(func=cmd_report)
+
+    doctor = sub.add_parser("doctor", help="check config, keys, storage and connectivity")
+    doctor.set_defaults(func=cmd_doctor)
+
+    bench = sub.add_parser("bench", help="performance figures")
+    bench.add_argument("which", choices=["ingest", "hazard", "backtest"])
+    bench.add_argument("--json", action="store_true")
+    bench.add_argument("--requests", type=int, default=200, help="ingest: requests against the 20/s fake")
+    bench.add_argument("--paths", type=int, default=10_000, help="hazard: Monte Carlo paths")
+    bench.add_argument("--days", type=int, default=20, help="backtest: simulated city-days")
+    bench.set_defaults(func=cmd_bench)
+
+    parse_cli = sub.add_parser("parse-cli", help="parse one NWS Daily Climate Report (CLI) product file")
+    parse_cli.add_argument("file")
+    parse_cli.add_argument("--json", action="store_true", help="one JSON object per climate summary")
+    parse_cli.set_defaults(func=cmd_parse_cli)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from dotenv import load_dotenv
+
+    load_dotenv()  # secrets may live in .env; they are read from the environment only
+    args = build_parser().parse_args(argv)
+    if getattr(args, "cities", None) == "all":
+        args.cities = ",".join(settings().cities)
+    level = logging.DEBUG if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(message)s")
+    # Libraries that set their own loggers to INFO (dagster-dbt) still stop at the console's level.
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(level)
+    if not args.verbose:
+        # The partition mappings the graph uses are marked beta in dagster 1.13; say so once, in the README.
+        warnings.filterwarnings("ignore", message=r".* is currently in (beta|preview)")
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,295 @@
+"""Settings: ``config/*.yaml`` validated once, and the environment variables that choose storage and sources.
+
+Each file is one pydantic model; the domain settings inside them are ``core`` dataclasses, so a
+section is validated by the same type the code runs on. Errors name the file and the key
+(``config/backtest.yaml: engine.order_size: ...``). The files are read once per process
+(``settings()``); environment variables are read when asked, because a test or the CLI may change
+them between runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, time
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from kalshi_wx.core.backtest import BacktestConfig, MoveSignalStrategy
+from kalshi_wx.core.cities import City, cities_by_key
+from kalshi_wx.core.config_types import Money, Real, Whole
+from kalshi_wx.core.errors import ConfigError
+from kalshi_wx.core.models import (
+    CALIBRATION_METHODS,
+    MODEL_KINDS,
+    LabelSettings,
+    LogisticSettings,
+    ModelSettings,
+    SplitSettings,
+    TrainWindow,
+    XgbSettings,
+)
+from kalshi_wx.core.pmf.fusion import FusionSettings
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CONFIG_DIR = Path(os.environ.get("KALSHI_WX_CONFIG_DIR", REPO_ROOT / "config"))
+CITIES_FILE, PMF_FILE, MODELS_FILE, BACKTEST_FILE = "cities.yaml", "pmf.yaml", "models.yaml", "backtest.yaml"
+
+
+class _File(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- config/cities.yaml ---------------------------------------------------------------------------
+
+
+class CitiesFile(_File):
+    cities: list[City]
+
+    @field_validator("cities")
+    @classmethod
+    def _unique(cls, cities: list[City]) -> list[City]:
+        cities_by_key(cities)
+        return cities
+
+
+# --- config/pmf.yaml --------------------------------------------------------------------------------
+
+
+class HazardSettings(_File):
+    n_paths: Annotated[Whole, Field(ge=100)] = 4000  # Monte Carlo paths per city-day
+    seed: Whole = 20260601  # with the partition key, fixes every draw
+    fit_window_days: Whole = 14  # trailing days the AR(1) residual is fitted on
+    min_fit_days: Annotated[Whole, Field(ge=1)] = 3  # below this, the prior parameters are used
+
+    @model_validator(mode="after")
+    def _window(self) -> HazardSettings:
+        if self.fit_window_days < self.min_fit_days:
+            raise ValueError(f"fit_window_days {self.fit_window_days} must be >= min_fit_days {self.min_fit_days}")
+        return self
+
+
+class DiagnosticsSettings(_File):
+    score_times_lst: tuple[time, ...] = (time(10), time(13), time(16))  # local standard time
+
+
+class PmfSettings(_File):
+    hazard: HazardSettings = HazardSettings()
+    fusion: FusionSettings = FusionSettings()
+    diagnostics: DiagnosticsSettings = DiagnosticsSettings()
+
+    @property
+    def score_times_lst(self) -> tuple[time, ...]:
+        return self.diagnostics.score_times_lst
+
+
+# --- config/models.yaml -----------------------------------------------------------------------------
+
+
+class ModelsSettings(_File):
+    window: TrainWindow
+    seed: Annotated[Whole, Field(ge=0)] = 0  # fixes xgboost's sampling: a re-run reproduces models and metrics
+    labels: LabelSettings = LabelSettings()
+    split: SplitSettings = SplitSettings()
+    calibration: Literal[CALIBRATION_METHODS] = "sigmoid"  # type: ignore[valid-type]
+    logistic: LogisticSettings = LogisticSettings()
+    xgboost: XgbSettings = XgbSettings()
+
+    @property
+    def settings(self) -> ModelSettings:
+        return ModelSettings(self.labels, self.split, self.logistic, self.xgboost, self.calibration)
+
+
+# --- config/backtest.yaml ---------------------------------------------------------------------------
+
+
+class FusedEdgeSettings(_File):
+    margin: Annotated[Money, Field(ge=0)] = Decimal("0.02")  # maker edge per contract after fees
+
+
+class ModelMoveSettings(_File):
+    horizon_min: Whole = 5  # the trained horizon whose model drives the strategy
+    model: Literal[MODEL_KINDS] = "xgboost"  # type: ignore[valid-type]
+    up_above: Real = 0.6
+    exit_after_minutes: Whole = 5
+    exit_patience_minutes: Whole = 2
+
+    @model_validator(mode="after")
+    def _strategy(self) -> ModelMoveSettings:
+        MoveSignalStrategy(self.up_above)
+        return self
+
+
+class BacktestSettings(_File):
+    engine: BacktestConfig = BacktestConfig()  # shared by every strategy; "hold" unless a strategy says otherwise
+    fused_edge: FusedEdgeSettings = FusedEdgeSettings()
+    model_move: ModelMoveSettings = ModelMoveSettings()
+
+    @model_validator(mode="after")
+    def _model_move_engine(self) -> BacktestSettings:
+        self.model_move_config()
+        return self
+
+    def model_move_config(self) -> BacktestConfig:
+        """The engine settings for the model-driven strategy: the same limits, closed by time."""
+        m = self.model_move
+        return replace(
+            self.engine,
+            exit_rule="time",
+            exit_after_minutes=m.exit_after_minutes,
+            exit_patience_minutes=m.exit_patience_minutes,
+        )
+
+
+# --- loading ------------------------------------------------------------------------------------------
+
+FileModel = TypeVar("FileModel", bound=BaseModel)
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def config_error(path: Path | str, exc: ValidationError) -> ConfigError:
+    """One line per problem, each naming the file and the key."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] not in ("missing", "missing_argument", "value_error", "unexpected_keyword_argument"):
+            given = error["input"]
+            message += f", got {given if isinstance(given, Decimal) else repr(given)}"
+        where = _where(error["loc"])
+        problems.append(f"{path}: {where}: {message}" if where else f"{path}: {message}")
+    return ConfigError("; ".join(problems))
+
+
+class _DecimalLoader(yaml.SafeLoader):
+    """YAML with every float read as the Decimal literal written: ``0.1`` is ``Decimal("0.1")``."""
+
+
+def _decimal_scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
+    text = str(loader.construct_scalar(node)).replace("_", "").lower()
+    special = {".nan": "NaN", ".inf": "Infinity", "+.inf": "Infinity", "-.inf": "-Infinity"}
+    return Decimal(special.get(text, text))
+
+
+_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal_scalar)
+
+
+def read_yaml(path: Path) -> Any:
+    try:
+        return yaml.load(path.read_text(), Loader=_DecimalLoader)  # noqa: S506 - a SafeLoader subclass
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: not found") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
+
+
+def validate_file(path: Path, model: type[FileModel], document: Any) -> FileModel:
+    if document is None:
+        document = {}
+    if not isinstance(document, Mapping):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(document).__name__}")
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        raise config_error(path, exc) from None
+
+
+def load_file(path: Path, model: type[FileModel]) -> FileModel:
+    return validate_file(path, model, read_yaml(path))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything in ``config/``: cities, the probability engine, model training, the backtest."""
+
+    config_dir: Path
+    cities: Mapping[str, City]
+    pmf: PmfSettings
+    models: ModelsSettings
+    backtest: BacktestSettings
+
+    def city(self, key: str) -> City:
+        try:
+            return self.cities[key]
+        except KeyError:
+            raise ConfigError(f"unknown city {key!r}; configured: {', '.join(self.cities)}") from None
+
+
+def load_cities(path: Path) -> dict[str, City]:
+    return cities_by_key(load_file(path, CitiesFile).cities)
+
+
+def load_settings(config_dir: Path = CONFIG_DIR) -> Settings:
+    return Settings(
+        config_dir=config_dir,
+        cities=load_cities(config_dir / CITIES_FILE),
+        pmf=load_file(config_dir / PMF_FILE, PmfSettings),
+        models=load_file(config_dir / MODELS_FILE, ModelsSettings),
+        backtest=load_file(config_dir / BACKTEST_FILE, BacktestSettings),
+    )
+
+
+@cache
+def settings() -> Settings:
+    """The process's settings, read from ``$KALSHI_WX_CONFIG_DIR`` (default ``config/``) once."""
+    return load_settings()
+
+
+def parse_train_window(entry: object, where: str) -> TrainWindow:
+    """A training window from ``{start, end}`` or ``{last_days}`` (a run's config)."""
+    if not isinstance(entry, Mapping):
+        raise ConfigError(f"{where}: expected a mapping with start and end, or last_days")
+    try:
+        return TrainWindow(**entry)
+    except (ValidationError, TypeError) as exc:
+        if isinstance(exc, ValidationError):
+            raise config_error(where, exc) from None
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def backfill_command(city_key: str, start: date | str = "YYYY-MM-DD", end: date | str = "YYYY-MM-DD") -> str:
+    """The CLI line that fills a city's days, for error messages; warm-up days feed the first day's AR(1) fit."""
+    warmup = settings().pmf.hazard.fit_window_days
+    return f"kalshi-wx backfill --cities {city_key} --start {start} --end {end} --warmup-days {warmup}"
+
+
+# --- the environment --------------------------------------------------------------------------------
+
+SourceMode = Literal["sim", "live"]
+KEY_VARIABLES = ("KALSHI_API_KEY_ID", "VISUAL_CROSSING_API_KEY")
+
+
+def kalshi_wx_home() -> Path:
+    """Where local data lives: ``$KALSHI_WX_HOME``, default ``./data``."""
+    return Path(os.environ.get("KALSHI_WX_HOME", "data")).resolve()
+
+
+def default_warehouse_url() -> str:
+    """``KALSHI_WX_WAREHOUSE_URL`` if set, else the DuckDB file ``$KALSHI_WX_HOME/warehouse.duckdb``."""
+    return os.environ.get("KALSHI_WX_WAREHOUSE_URL") or f"duckdb://{kalshi_wx_home() / 'warehouse.duckdb'}"
+
+
+def source_mode() -> SourceMode:
+    """``KALSHI_WX_SOURCES`` (sim or live); unset, live as soon as a key is set, else the simulator."""
+    explicit = os.environ.get("KALSHI_WX_SOURCES", "").strip().lower()
+    if explicit in ("sim", "live"):
+        return explicit  # type: ignore[return-value]
+    if explicit:
+        raise ConfigError(f"KALSHI_WX_SOURCES={explicit!r}: expected 'sim' or 'live'")
+    return "live" if any(os.environ.get(v) for v in KEY_VARIABLES) else "sim"
+
+
+def storage_kind(url: str | None = None) -> str:
+    """``postgres`` or ``duckdb``: the warehouse's kind, shown on every asset."""
+    return "postgres" if (url or default_warehouse_url()).startswith("postgres") else "duckdb"

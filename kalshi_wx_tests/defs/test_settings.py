@@ -1,0 +1,172 @@
+"""config/*.yaml through the pydantic settings: the shipped files load, and every bad value names file and key."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import yaml
+
+from kalshi_wx.core.errors import ConfigError
+from kalshi_wx.defs.settings import (
+    BACKTEST_FILE,
+    CITIES_FILE,
+    CONFIG_DIR,
+    MODELS_FILE,
+    BacktestSettings,
+    ModelsSettings,
+    PmfSettings,
+    load_cities,
+    load_file,
+    load_settings,
+    parse_train_window,
+)
+
+
+def test_shipped_cities_match_the_settlement_table():
+    cities = load_settings().cities
+    assert list(cities) == ["chi", "nyc", "aus", "mia", "lax", "den", "phl"]
+    assert {c.series: c.station for c in cities.values()} == {
+        "KXHIGHCHI": "KMDW",  # Midway, not O'Hare
+        "KXHIGHNY": "KNYC",  # Central Park, not LGA/JFK
+        "KXHIGHAUS": "KAUS",
+        "KXHIGHMIA": "KMIA",
+        "KXHIGHLAX": "KLAX",
+        "KXHIGHDEN": "KDEN",
+        "KXHIGHPHIL": "KPHL",
+    }
+    assert cities["nyc"].issuedby == "NYC" and cities["chi"].wfo == "LOT"
+    assert {c.key: c.std_utc_offset_hours for c in cities.values()} == {
+        "chi": -6, "nyc": -5, "aus": -6, "mia": -5, "lax": -8, "den": -7, "phl": -5,
+    }  # fmt: skip
+
+
+def _write_cities(tmp_path, mutate):
+    document = yaml.safe_load((CONFIG_DIR / CITIES_FILE).read_text())
+    mutate(document["cities"])
+    path = tmp_path / "cities.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda c: c[1].pop("station"), r"cities\[1\]\.station: Field required"),
+        (lambda c: c[0].update(std_utc_offset_hours="-6"), r"cities\[0\]\.std_utc_offset_hours: .*integer, got '-6'"),
+        (lambda c: c[2].update(timezone="America/Austin"), r"cities\[2\]\.timezone: unknown IANA zone"),
+        (lambda c: c[3].update(station="MIA"), r"cities\[3\]\.station: String should match pattern .*, got 'MIA'"),
+        (lambda c: c[4].update(key="nyc"), r"cities\[4\]\.key: duplicate city key 'nyc'"),
+        (lambda c: c[5].update(colour="red"), r"cities\[5\]\.colour: Unexpected keyword argument"),
+        (
+            lambda c: c[6].update(std_utc_offset_hours=3),
+            r"cities\[6\]\.std_utc_offset_hours: .*less than or equal to 0",
+        ),
+    ],
+)
+def test_bad_city_names_file_and_field(tmp_path, mutate, message):
+    path = _write_cities(tmp_path, mutate)
+    with pytest.raises(ConfigError, match=message) as info:
+        load_cities(path)
+    assert str(info.value).startswith(f"{path}: ")
+
+
+def test_unparseable_or_missing_file(tmp_path):
+    broken = tmp_path / "cities.yaml"
+    broken.write_text("cities: [\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_cities(broken)
+    with pytest.raises(ConfigError, match="nope.yaml: not found"):
+        load_cities(tmp_path / "nope.yaml")
+    broken.write_text("- just\n- a list\n")
+    with pytest.raises(ConfigError, match="expected a mapping at the top level"):
+        load_cities(broken)
+
+
+def test_shipped_backtest_config_reads_money_as_decimal():
+    settings = load_file(CONFIG_DIR / BACKTEST_FILE, BacktestSettings)
+    assert settings.engine.max_exposure_dollars == Decimal("200") and settings.engine.taker_min_edge == Decimal("0.03")
+    assert settings.engine.exit_rule == "hold" and settings.fused_edge.margin == Decimal("0.02")
+    model = settings.model_move_config()
+    assert (model.exit_rule, model.exit_after_minutes, model.order_size) == ("time", 5, settings.engine.order_size)
+
+
+def test_backtest_money_written_as_a_float_is_read_as_written(tmp_path):
+    path = tmp_path / "backtest.yaml"
+    path.write_text("engine:\n  taker_min_edge: 0.1\nfused_edge:\n  margin: 0.015\n")
+    settings = load_file(path, BacktestSettings)
+    # Decimal(0.1) would be 0.1000000000000000055511151231257827...
+    assert settings.engine.taker_min_edge == Decimal("0.1") and settings.fused_edge.margin == Decimal("0.015")
+    assert isinstance(settings.engine.taker_min_edge, Decimal)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("engine:\n  order_size: 2.5\n", r"engine\.order_size: Input should be a valid integer, got 2\.5"),
+        ("engine:\n  order_size: true\n", r"engine\.order_size: Input should be a valid integer, got True"),
+        ("engine:\n  taker_fallback: 1\n", r"engine\.taker_fallback: Input should be a valid boolean, got 1"),
+        ("engine:\n  max_exposure_dollars: lots\n", r"engine\.max_exposure_dollars: expected a decimal number"),
+        ("engine:\n  max_exposure_dollars: .nan\n", r"engine\.max_exposure_dollars: expected a finite decimal"),
+        ("engine:\n  exit_rule: trailing_stop\n", r"engine: exit_rule 'trailing_stop': expected one of hold, time"),
+        ("engine:\n  queue_haircut: 2\n", r"engine: queue_haircut 2.0 must lie in \[0, 1\]"),
+        ("model_move:\n  model: lightgbm\n", r"model_move\.model: Input should be 'logreg' or 'xgboost'"),
+        ("model_move:\n  up_above: 0.4\n", r"model_move: up_above 0.4 must lie in \(0.5, 1\]"),
+        ("model_move:\n  exit_after_minutes: 0\n", r"backtest.yaml: exit_after_minutes 0 must be >= 1"),
+        ("fused_edge:\n  margin: '-0.01'\n", r"fused_edge\.margin: Input should be greater than or equal to 0"),
+        ("strategies: {}\n", r"strategies: Extra inputs are not permitted"),
+    ],
+)
+def test_bad_backtest_config_names_file_and_field(tmp_path, text, message):
+    path = tmp_path / "backtest.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message) as info:
+        load_file(path, BacktestSettings)
+    assert str(info.value).startswith(f"{path}: ")
+
+
+def test_shipped_models_and_pmf_config_load():
+    config = load_file(CONFIG_DIR / MODELS_FILE, ModelsSettings)
+    assert config.window.last_days is not None or config.window.start is not None
+    assert config.settings.labels.horizons_min == (1, 5)
+    assert config.settings.calibration in ("sigmoid", "isotonic")
+    pmf = load_settings().pmf
+    assert [t.isoformat(timespec="minutes") for t in pmf.score_times_lst] == ["10:00", "13:00", "16:00"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("seed: 1\n", r"window: Field required"),
+        ("window: {start: 2026-06-05, end: 2026-06-01}\n", r"window: window end 2026-06-01 is before start"),
+        ("window: {last_days: 7}\nlabels: {horizons_min: [1, x]}\n", r"labels\.horizons_min\[1\]"),
+        ("window: {last_days: 7}\nxgboost: {depth: 3}\n", r"xgboost\.depth: Unexpected keyword argument"),
+        ("window: {last_days: 7}\ncalibration: platt\n", r"calibration: Input should be 'sigmoid' or 'isotonic'"),
+        ("window: {last_days: 7}\nsplit: {val_fraction: 0.6, test_fraction: 0.5}\n", r"split: val_fraction 0.6"),
+        ("window: {last_days: 7}\nseed: -1\n", r"seed: Input should be greater than or equal to 0"),
+    ],
+)
+def test_bad_models_config_is_named(tmp_path, text, message):
+    path = tmp_path / "models.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message) as info:
+        load_file(path, ModelsSettings)
+    assert str(info.value).startswith(f"{path}: ")
+
+
+def test_bad_pmf_config_is_named(tmp_path):
+    path = tmp_path / "pmf.yaml"
+    path.write_text("diagnostics:\n  score_times_lst: ['10:00', 'noon']\nhazard:\n  n_paths: 10\n")
+    with pytest.raises(ConfigError) as info:
+        load_file(path, PmfSettings)
+    assert "hazard.n_paths: Input should be greater than or equal to 100" in str(info.value)
+    assert "diagnostics.score_times_lst[1]" in str(info.value)
+
+
+def test_run_config_window_parses_iso_strings():
+    assert parse_train_window({"start": "2026-06-01", "end": "2026-06-03"}, "run config").end == date(2026, 6, 3)
+    with pytest.raises(ConfigError, match=r"run config: start: Input should be a valid date"):
+        parse_train_window({"start": "June 1", "end": "2026-06-03"}, "run config")
+    with pytest.raises(ConfigError, match=r"run config: give either start and end, or last_days"):
+        parse_train_window({"start": "2026-06-01", "end": "2026-06-03", "last_days": 4}, "run config")
