@@ -30,9 +30,12 @@ dev: $(STAMP)
 	@test -f $(DAGSTER_HOME)/dagster.yaml || cp config/dagster.local.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml
 
+# Style, the layer contract of docs/ARCHITECTURE.md (import-linter) and types (mypy, strict on core).
 lint: $(STAMP)
 	$(BIN)/ruff check kalshi_wx kalshi_wx_tests
 	$(BIN)/ruff format --check kalshi_wx kalshi_wx_tests
+	$(BIN)/lint-imports --no-logo
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) data dbt_features/target dbt_features/logs
