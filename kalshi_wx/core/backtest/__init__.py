@@ -1,6 +1,7 @@
-"""Fee-aware, causal backtest of bracket-ladder strategies (see ``engine`` for the execution rules)."""
+"""Fee-aware, causal backtest of bracket-ladder strategies (``engine`` steps the minutes, ``book`` holds the
+execution rules)."""
 
-from kalshi_wx.core.backtest.engine import BacktestDay, BacktestResult, ManyResult, Pnl, run_backtest, run_many
+from kalshi_wx.core.backtest.engine import BacktestDay, ManyResult, run_backtest, run_many
 from kalshi_wx.core.backtest.exits import TimedExit, exit_order, with_exit_rule
 from kalshi_wx.core.backtest.inputs import BacktestInputs, backtest_inputs, fee_schedule
 from kalshi_wx.core.backtest.interface import (
@@ -15,6 +16,7 @@ from kalshi_wx.core.backtest.interface import (
     Strategy,
     TradePrint,
 )
+from kalshi_wx.core.backtest.results import BacktestResult, Pnl
 from kalshi_wx.core.backtest.strategies import (
     FusedEdgeStrategy,
     MoveSignalStrategy,

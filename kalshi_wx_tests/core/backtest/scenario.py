@@ -1,4 +1,5 @@
-"""Hand-made books, prints and signals for engine scenarios, and a strategy that follows a script."""
+"""Hand-made books, prints and signals for engine scenarios, a strategy that follows a script and a
+recorder of what a strategy was shown."""
 
 from __future__ import annotations
 
@@ -84,3 +85,17 @@ def run(plan, trades_frame=None, fees=MAKER_FEES, settled=None, config=None, boo
         config or BacktestConfig(),
     )
     return result, strategy
+
+
+class Recorder:
+    """Wraps a strategy and keeps every view it was handed."""
+
+    def __init__(self, inner):
+        self.inner, self.name, self.views = inner, inner.name, []
+
+    def start_day(self, tickers, first_ts):
+        self.inner.start_day(tickers, first_ts)
+
+    def on_minute(self, view):
+        self.views.append(view)
+        return self.inner.on_minute(view)
