@@ -1,4 +1,11 @@
-"""Shared fixtures: real data paths, a throwaway PostgreSQL database per session."""
+"""Shared fixtures: test data paths, a throwaway PostgreSQL database per session.
+
+Two data locations. ``TEST_DATA`` (``kalshi_wx_tests/data``, see its README.md) holds the real files whose licence
+lets this repository redistribute them. ``REAL_DATA`` is the shared folder of files with no stated licence:
+``../shared/data/real`` beside the repository, or ``KALSHI_WX_REAL_DATA``. Every test that reads it is marked
+``shared_data``: automatically when it uses the ``real_data`` fixture (directly or through ``real_markets``),
+explicitly otherwise. Without the folder those tests are deselected with a notice; in CI (CI=true) that is an error.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +19,53 @@ from urllib.parse import urlsplit, urlunsplit
 import dagster as dg
 import pytest
 
-REAL_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
-if not REAL_DATA.exists():  # a clone elsewhere can point at the data explicitly
-    REAL_DATA = Path(os.environ.get("KALSHI_WX_REAL_DATA", REAL_DATA))
+TEST_DATA = Path(__file__).resolve().parent / "data"
+REAL_DATA = Path(
+    os.environ.get("KALSHI_WX_REAL_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+)
+SHARED_DATA_NAME = "$KALSHI_WX_REAL_DATA" if os.environ.get("KALSHI_WX_REAL_DATA") else "../shared/data/real"
+SHARED_DATA_FIXTURE = "real_data"
+_shared_data_notice = pytest.StashKey[str]()
 
 PG_URL = os.environ.get("KALSHI_WX_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
+def pytest_itemcollected(item: pytest.Item) -> None:
+    # Before -m/-k filter the items, so `-m "not shared_data"` and `-m shared_data` see this marker.
+    if SHARED_DATA_FIXTURE in getattr(item, "fixturenames", ()):
+        item.add_marker(pytest.mark.shared_data)
+
+
+@pytest.hookimpl(trylast=True)  # after -m/-k: count and drop only the tests that would otherwise run
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if REAL_DATA.is_dir():
+        return
+    shared = [item for item in items if item.get_closest_marker("shared_data")]
+    if not shared:
+        return
+    notice = f"{len(shared)} tests need {SHARED_DATA_NAME} (not found at {REAL_DATA}; set KALSHI_WX_REAL_DATA)"
+    if os.environ.get("CI") == "true":
+        raise pytest.UsageError(f"{notice}: CI runs every test, so the shared data is required")
+    config.hook.pytest_deselected(items=shared)
+    items[:] = [item for item in items if not item.get_closest_marker("shared_data")]
+    config.stash[_shared_data_notice] = f"{notice}: deselected"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
+    if notice := config.stash.get(_shared_data_notice, None):
+        terminalreporter.write_line(notice, yellow=True, bold=True)
+
+
+@pytest.fixture(scope="session")
+def test_data() -> Path:
+    """The real files copied into the repository (kalshi_wx_tests/data/README.md: sources and licences)."""
+    return TEST_DATA
+
+
 @pytest.fixture(scope="session")
 def real_data() -> Path:
-    if not REAL_DATA.exists():
+    """The shared folder of real files with no stated licence; its users are marked shared_data."""
+    if not REAL_DATA.is_dir():  # unreachable through collection, which deselects these tests
         pytest.fail(f"real test data not found at {REAL_DATA}; set KALSHI_WX_REAL_DATA")
     return REAL_DATA
 

@@ -13,24 +13,24 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from kalshi_wx.cli.main import main
 
 
-def test_parse_cli_json_on_real_products(real_data, capsys):
-    assert main(["parse-cli", str(real_data / "nws_cli/pyiem/CLINYC.txt"), "--json"]) == 0
+def test_parse_cli_json_on_real_products(test_data, capsys):
+    assert main(["parse-cli", str(test_data / "nws_cli/pyiem/CLINYC.txt"), "--json"]) == 0
     [nyc] = json.loads(capsys.readouterr().out)
     assert set(nyc) == {"station", "climate_date", "max_f", "min_f", "report_type"}
     assert (nyc["climate_date"], nyc["max_f"], nyc["min_f"], nyc["report_type"]) == ("2013-01-02", 33, 22, "final")
 
     # A morning issuance with no observed maximum: null, not the normals block's MAXIMUM.
-    assert main(["parse-cli", str(real_data / "nws_cli/pyiem/CLIICT.txt"), "--json"]) == 0
+    assert main(["parse-cli", str(test_data / "nws_cli/pyiem/CLIICT.txt"), "--json"]) == 0
     [ict] = json.loads(capsys.readouterr().out)
     assert ict["max_f"] is None and ict["report_type"] == "preliminary"
 
     # One product, six Alaska stations.
-    assert main(["parse-cli", str(real_data / "nws_cli/pyiem/CLIANC.txt"), "--json"]) == 0
+    assert main(["parse-cli", str(test_data / "nws_cli/pyiem/CLIANC.txt"), "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 6
 
 
-def test_parse_cli_text_output_and_bad_file(real_data, tmp_path, capsys):
-    assert main(["parse-cli", str(real_data / "nws_cli/pyiem/CLIICT.txt")]) == 0
+def test_parse_cli_text_output_and_bad_file(test_data, tmp_path, capsys):
+    assert main(["parse-cli", str(test_data / "nws_cli/pyiem/CLIICT.txt")]) == 0
     assert "none observed" in capsys.readouterr().out
     assert main(["parse-cli", str(tmp_path / "missing.txt")]) == 2
     assert "missing.txt" in capsys.readouterr().err

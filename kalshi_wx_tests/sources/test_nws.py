@@ -1,17 +1,15 @@
 """NwsClient against a real HTTP server on loopback that speaks the api.weather.gov products shape
-and serves real CLI product texts from shared/data/real."""
+and serves real CLI product texts from kalshi_wx_tests/data."""
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import socket
 import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 
@@ -21,11 +19,9 @@ from kalshi_wx.core.payloads.nws_cli import select_settlement_report
 from kalshi_wx.defs.settings import settings
 from kalshi_wx.sources.loopback import LoopbackServer, Request, Response
 from kalshi_wx.sources.nws import DEFAULT_USER_AGENT, NwsClient, NwsUnavailableError
+from kalshi_wx_tests.conftest import TEST_DATA
 
-REAL_DATA = Path(
-    os.environ.get("KALSHI_WX_REAL_DATA", Path(__file__).resolve().parents[3] / "shared" / "data" / "real")
-)
-CLI_DIR = REAL_DATA / "nws_cli" / "pyiem"
+CLI_DIR = TEST_DATA / "nws_cli" / "pyiem"
 
 CINCINNATI = City(
     key="cvg",

@@ -1,4 +1,4 @@
-"""CLI / CF6 parsing against the real NWS products in shared/data/real.
+"""CLI / CF6 parsing against the real NWS products in kalshi_wx_tests/data (and ../shared/data/real: shared_data).
 
 Expected values in this file were read off the product text by hand (line quoted in the comment),
 or come from an independent source: the rough pyIEM index, the product's own WMO header, the F-6
@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import math
-import os
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -25,12 +24,10 @@ from kalshi_wx.core.payloads.nws_cli import (
     parse_cli_product,
     select_settlement_report,
 )
+from kalshi_wx_tests.conftest import TEST_DATA
 
-REAL_DATA = Path(
-    os.environ.get("KALSHI_WX_REAL_DATA", Path(__file__).resolve().parents[4] / "shared" / "data" / "real")
-)
-CLI_DIR = REAL_DATA / "nws_cli" / "pyiem"
-CF6_DIR = REAL_DATA / "nws_cf6" / "pyiem"
+CLI_DIR = TEST_DATA / "nws_cli" / "pyiem"
+CF6_DIR = TEST_DATA / "nws_cf6" / "pyiem"
 CLI_FILES = sorted(CLI_DIR.glob("*.txt"))
 MALFORMED_CF6 = {
     "CF6DSM_bad.txt": ("MONTH", "no 'MONTH:' line"),
@@ -89,7 +86,7 @@ INDEX_OVERRIDES = {
 
 
 def test_first_summary_agrees_with_the_rough_index():
-    with (REAL_DATA / "nws_cli" / "pyiem_CLI_index.csv").open() as fh:
+    with (TEST_DATA / "nws_cli" / "pyiem_CLI_index.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == len(CLI_FILES)
     for row in rows:
@@ -361,34 +358,21 @@ def test_settlement_refuses_to_mix_stations():
     assert select_settlement_report(summaries[:1], date(2017, 3, 14)).station == "ANCHORAGE AK"
 
 
-def _knyc_cli_daily() -> dict[date, dict[str, str]]:
-    path = REAL_DATA / "daily_tmax" / "knyc_cli_daily_2018Q1_and_2026-05-24_to_08-23.csv"
+def _knyc_cli_daily(real_data: Path) -> dict[date, dict[str, str]]:
+    path = real_data / "daily_tmax" / "knyc_cli_daily_2018Q1_and_2026-05-24_to_08-23.csv"
     with path.open() as fh:
         return {date.fromisoformat(row["date"]): row for row in csv.DictReader(fh)}
 
 
-@pytest.mark.parametrize("path", sorted(CLI_DIR.glob("CLINYC*.txt")), ids=lambda p: p.name)
-def test_clinyc_products_agree_with_the_parsed_knyc_series(path: Path):
-    daily = _knyc_cli_daily()
-    summaries = [s for s in parse_cli_product(path.read_text(), source=path.name) if s.climate_date in daily]
-    if not summaries:
-        pytest.skip(f"{path.name} is not in the CSV window ({min(daily)}..{max(daily)} with gaps)")
-    for summary in summaries:
-        row = daily[summary.climate_date]
-        assert summary.max_f == int(float(row["official_daily_high_f"]))
-        assert summary.min_f == int(float(row["cli_low_f"]))
-        assert summary.max_time == row["cli_high_time_local"]
-
-
-def test_cli_high_bounds_the_hourly_observations():
+def test_cli_high_bounds_the_hourly_observations(real_data):
     """The CLI high is the maximum of every ASOS sample of the climate day and hourly METARs are some
     of those samples (0.1 degC precision), so the rounded hourly maximum never exceeds it (2026-06-11:
     hourly 90, CLI 91); likewise the low. The 6-hour maximum groups (1snTTT at 00/06/12/18Z) cover
     06Z..06Z, one hour off the climate day's 05Z..05Z; with no CLI high in that hour on these days,
     they reproduce the CLI high exactly.
     """
-    daily = _knyc_cli_daily()
-    path = REAL_DATA / "asos_metar" / "ericzzhang27_KNYC" / "KNYC_iem_asos_2018-01-01_04_and_2026-06-10_13.csv"
+    daily = _knyc_cli_daily(real_data)
+    path = real_data / "asos_metar" / "ericzzhang27_KNYC" / "KNYC_iem_asos_2018-01-01_04_and_2026-06-10_13.csv"
     with path.open() as fh:
         observations = {datetime.fromisoformat(row["valid"]): row for row in csv.DictReader(fh)}
     checked = []

@@ -4,10 +4,8 @@ real products, including the layout traps (normals-block MAXIMUM, record flags, 
 from __future__ import annotations
 
 import csv
-import os
 import re
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -16,9 +14,6 @@ from kalshi_wx.core.payloads.nws_cli import parse_cli_product
 from kalshi_wx.defs.settings import settings
 from kalshi_wx.sources.sim.cli_product import render_cli_product
 
-REAL_DATA = Path(
-    os.environ.get("KALSHI_WX_REAL_DATA", Path(__file__).resolve().parents[4] / "shared" / "data" / "real")
-)
 SUMMER_DAY, WINTER_DAY = date(2026, 6, 1), date(2026, 1, 15)
 
 
@@ -118,11 +113,11 @@ def test_record_values_are_flagged_and_parse_back():
     )
 
 
-def test_real_knyc_series_round_trips():
+def test_real_knyc_series_round_trips(real_data):
     """Every parsed CLINYC day of the other project's series, rendered at the issuance time of its
     product id (e.g. 201801020639-KOKX-CDUS41-CLINYC) and parsed back."""
     city = settings().cities["nyc"]
-    path = REAL_DATA / "daily_tmax" / "knyc_cli_daily_2018Q1_and_2026-05-24_to_08-23.csv"
+    path = real_data / "daily_tmax" / "knyc_cli_daily_2018Q1_and_2026-05-24_to_08-23.csv"
     with path.open() as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 182
