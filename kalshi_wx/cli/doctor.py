@@ -67,9 +67,10 @@ def _check_connectivity(mode: str) -> list[tuple[str, str, str]]:
     from kalshi_wx.sources.nws import NwsClient
 
     if mode == "sim":
+        from kalshi_wx.defs.resources import sim_config
         from kalshi_wx.sources.sim.server import shared_sim_server
 
-        server = shared_sim_server()
+        server = shared_sim_server(sim_config())
         kalshi, nws = server.kalshi_base_url, server.nws_base_url
     else:
         kalshi = resolve_base_url(os.environ.get("KALSHI_API_BASE"))

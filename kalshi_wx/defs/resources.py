@@ -11,13 +11,19 @@ from __future__ import annotations
 import dagster as dg
 
 from kalshi_wx.defs.dbt.resource import dbt_cli_resource
-from kalshi_wx.defs.settings import SourceMode, default_warehouse_url, source_mode
+from kalshi_wx.defs.settings import SourceMode, default_warehouse_url, settings, source_mode
 from kalshi_wx.sources.kalshi.client import KalshiClient
 from kalshi_wx.sources.nws import NwsClient
+from kalshi_wx.sources.sim.common import SimConfig
 from kalshi_wx.sources.sim.server import shared_sim_server
 from kalshi_wx.sources.visual_crossing import VisualCrossingClient
 from kalshi_wx.warehouse.io_manager import WarehouseIOManager
 from kalshi_wx.warehouse.resource import Warehouse
+
+
+def sim_config() -> SimConfig:
+    """The simulated world of this process: the configured cities, the simulator's default seed and clock."""
+    return SimConfig(cities=tuple(settings().cities.values()))
 
 
 class KalshiResource(dg.ConfigurableResource):
@@ -27,7 +33,7 @@ class KalshiResource(dg.ConfigurableResource):
 
     def client(self) -> KalshiClient:
         if self.mode == "sim":
-            return KalshiClient(base_url=shared_sim_server().kalshi_base_url)
+            return KalshiClient(base_url=shared_sim_server(sim_config()).kalshi_base_url)
         return KalshiClient.from_env()
 
 
@@ -38,7 +44,7 @@ class VisualCrossingResource(dg.ConfigurableResource):
 
     def client(self) -> VisualCrossingClient:
         if self.mode == "sim":
-            return VisualCrossingClient(base_url=shared_sim_server().vc_base_url, api_key="sim")
+            return VisualCrossingClient(base_url=shared_sim_server(sim_config()).vc_base_url, api_key="sim")
         return VisualCrossingClient.from_env()
 
 
@@ -49,7 +55,7 @@ class NwsResource(dg.ConfigurableResource):
 
     def client(self) -> NwsClient:
         if self.mode == "sim":
-            return NwsClient(base_url=shared_sim_server().nws_base_url)
+            return NwsClient(base_url=shared_sim_server(sim_config()).nws_base_url)
         return NwsClient()
 
 

@@ -1,6 +1,7 @@
-"""Retry with exponential backoff, shared by every outside HTTP source (Kalshi, Visual Crossing).
+"""What every outside HTTP source (Kalshi, Visual Crossing, NWS) shares: retries and the client base.
 
-One policy for all sources, so that a change in how we treat 429s or outages is made once.
+One retry policy for all sources, so that a change in how we treat 429s or outages is made once,
+and one ``SourceClient`` owning the connection pool, so every client closes and prints the same way.
 Also scrubs registered secrets from httpx's own log lines (and the loopback server's): httpx
 logs every request URL at INFO, and Visual Crossing takes its key in the query string.
 """
@@ -11,10 +12,11 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import ClassVar, Self
 from urllib.parse import quote
 
 import httpx
@@ -183,3 +185,60 @@ def send_with_retries(
             delay,
         )
         sleep(delay)
+
+
+class SourceClient:
+    """One outside service: its base URL, an httpx connection pool and the retry policy; a context manager.
+
+    Subclasses name their ``source`` (the label in errors and retry log lines) and ``_log``, and
+    list what their repr may show in ``_repr_fields``, where credentials appear only masked.
+    """
+
+    source: ClassVar[str]
+    _log: ClassVar[logging.Logger]
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout_s: float,
+        headers: Mapping[str, str],
+        retry: RetryPolicy | None = None,
+        follow_redirects: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._http = httpx.Client(timeout=timeout_s, headers=dict(headers), follow_redirects=follow_redirects)
+
+    def _send(self, send: Callable[[], httpx.Response], endpoint: str, *, idempotent: bool = True) -> httpx.Response:
+        """``send_with_retries`` under this client's policy; ``endpoint`` must hold no secrets."""
+        return send_with_retries(
+            send,
+            source=self.source,
+            endpoint=endpoint,
+            policy=self._retry,
+            logger=self._log,
+            sleep=self._sleep,
+            rng=self._rng,
+            idempotent=idempotent,
+        )
+
+    def _repr_fields(self) -> dict[str, str]:
+        return {}
+
+    def __repr__(self) -> str:
+        fields = {"base_url": repr(self.base_url), **self._repr_fields()}
+        return redact(f"{type(self).__name__}({', '.join(f'{k}={v}' for k, v in fields.items())})")
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -19,14 +19,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import httpx
-
 from kalshi_wx.core.cities import City
 from kalshi_wx.core.climate_day import climate_day_window
 from kalshi_wx.core.errors import PayloadError
 from kalshi_wx.core.payloads.nws_cli import ClimateSummary, parse_cli_product
 from kalshi_wx.core.timestamps import parse_time
-from kalshi_wx.sources.http import RetryPolicy, SourceUnavailableError, send_with_retries
+from kalshi_wx.sources.http import RetryPolicy, SourceClient, SourceUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +86,11 @@ def _same_station(name: str, city: City) -> bool:
     return " ".join(name.upper().split()) == " ".join(city.station_name.upper().split())
 
 
-class NwsClient:
+class NwsClient(SourceClient):
     """Synchronous api.weather.gov client for CLI products, with bounded retries."""
+
+    source = "nws"
+    _log = log
 
     def __init__(
         self,
@@ -100,33 +101,18 @@ class NwsClient:
         max_attempts: int = 3,
         backoff_seconds: float = 1.0,
     ):
-        self.base_url = (base_url or os.environ.get("NWS_API_BASE") or DEFAULT_BASE_URL).rstrip("/")
-        self._retry = RetryPolicy(max_attempts=max_attempts, base_delay_s=backoff_seconds)
-        self._http = httpx.Client(
-            timeout=timeout,
-            follow_redirects=True,
+        super().__init__(
+            base_url or os.environ.get("NWS_API_BASE") or DEFAULT_BASE_URL,
+            timeout_s=timeout,
             headers={"User-Agent": user_agent, "Accept": "application/ld+json"},
+            retry=RetryPolicy(max_attempts=max_attempts, base_delay_s=backoff_seconds),
+            follow_redirects=True,
         )
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> NwsClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _get_json(self, path: str) -> tuple[str, Any]:
         endpoint = f"{self.base_url}{path}"
         try:
-            response = send_with_retries(
-                lambda: self._http.get(endpoint),
-                source="nws",
-                endpoint=f"GET {path}",
-                policy=self._retry,
-                logger=log,
-            )
+            response = self._send(lambda: self._http.get(endpoint), f"GET {path}")
         except SourceUnavailableError as exc:
             raise NwsUnavailableError(f"{endpoint}: gave up after {exc.attempts} attempts; {exc}") from None
         if response.status_code == 429 or response.status_code >= 500:

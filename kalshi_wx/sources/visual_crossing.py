@@ -18,10 +18,8 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from kalshi_wx.core.errors import ConfigError, PayloadError
-from kalshi_wx.sources.http import RetryPolicy, SourceHTTPError, redact, register_secret, send_with_retries
+from kalshi_wx.sources.http import RetryPolicy, SourceClient, SourceHTTPError, redact, register_secret
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +41,10 @@ class VCResponse:
     url: str  # without the query string (so without the key): provenance for PayloadError sources
 
 
-class VisualCrossingClient:
+class VisualCrossingClient(SourceClient):
+    source = "visual_crossing"
+    _log = log
+
     def __init__(
         self,
         api_key: str,
@@ -58,13 +59,11 @@ class VisualCrossingClient:
         if not api_key:
             raise ConfigError("VISUAL_CROSSING_API_KEY is empty")
         register_secret(api_key)
+        super().__init__(
+            base_url, timeout_s=timeout_s, headers={"Accept": "application/json"}, retry=retry, sleep=sleep, rng=rng
+        )
         self._key = api_key
-        self.base_url = base_url.rstrip("/")
         self.max_distance_m = max_distance_m
-        self._retry = retry or RetryPolicy()
-        self._sleep = sleep
-        self._rng = rng or random.Random()
-        self._http = httpx.Client(timeout=timeout_s, headers={"Accept": "application/json"})
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **kwargs: Any) -> VisualCrossingClient:
@@ -75,17 +74,8 @@ class VisualCrossingClient:
         base = env.get("VISUAL_CROSSING_API_BASE", "").strip() or DEFAULT_BASE
         return cls(key, base, **kwargs)
 
-    def __repr__(self) -> str:
-        return f"VisualCrossingClient(base_url={self.base_url!r}, key=***)"
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> VisualCrossingClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def _repr_fields(self) -> dict[str, str]:
+        return {"key": "***"}
 
     def get_observations(self, station: str, start: date, end: date) -> VCResponse:
         """Observed 5-minute rows for ``station`` from ``start`` to ``end`` (UTC days, inclusive)."""
@@ -112,15 +102,7 @@ class VisualCrossingClient:
             **extra,
         }
         url = f"{self.base_url}/{path}"
-        response = send_with_retries(
-            lambda: self._http.get(url, params=params),
-            source="visual_crossing",
-            endpoint=endpoint,
-            policy=self._retry,
-            logger=log,
-            sleep=self._sleep,
-            rng=self._rng,
-        )
+        response = self._send(lambda: self._http.get(url, params=params), endpoint)
         if response.status_code >= 400:
             # VC answers errors in plain text, which may echo the request
             raise VisualCrossingHTTPError(endpoint, response.status_code, redact(response.text.strip()[:300]))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -27,8 +28,7 @@ from kalshi_wx.core.backtest import (
     backtest_inputs,
     run_backtest,
 )
-from kalshi_wx.defs.settings import settings
-from kalshi_wx.sources.sim.common import SimConfig
+from kalshi_wx.defs.resources import sim_config
 from kalshi_wx.sources.sim.exchange import NO_ASK, NO_BID, CityDay, simulate_city_day
 
 SIM_FEES = FeeSchedule("quadratic", Decimal("1"))  # what the simulator's GET /series serves
@@ -82,8 +82,8 @@ def sim_backtest_day(day: CityDay, fees: FeeSchedule = SIM_FEES) -> BacktestDay:
 
 def sim_days(n_days: int, *, seed: int = 7, start: date = BENCH_START) -> Iterator[CityDay]:
     """``n_days`` simulated city-days: every configured city on each date from ``start`` on."""
-    config = SimConfig(seed=seed)
-    keys = list(settings().cities)
+    config = replace(sim_config(), seed=seed)
+    keys = [city.key for city in config.cities]
     for j in range(n_days):
         yield simulate_city_day(config, keys[j % len(keys)], start + timedelta(days=j // len(keys)))
 

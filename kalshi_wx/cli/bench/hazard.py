@@ -28,6 +28,7 @@ from kalshi_wx.core.pmf.hazard import (
     simulate_bracket_pmf_reference,
 )
 from kalshi_wx.core.pmf.hazard_fit import baseline_from_forecast, fit_ar1, minute_index
+from kalshi_wx.defs.settings import settings
 from kalshi_wx.sources.sim.weather import simulate_weather
 
 BENCH_CITY = "nyc"
@@ -40,7 +41,7 @@ _REFERENCE_PROBE_PATHS = 500
 
 
 def _observed_day(climate_date: date):
-    day = simulate_weather(WEATHER_SEED, BENCH_CITY, climate_date)
+    day = simulate_weather(WEATHER_SEED, settings().city(BENCH_CITY), climate_date)
     window = climate_day_window(climate_date, BENCH_STD_OFFSET)
     baseline = baseline_from_forecast(day.forecast_hour_epoch, day.forecast_hourly, window)
     return day, window, baseline

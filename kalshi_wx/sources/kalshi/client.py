@@ -25,7 +25,7 @@ import httpx
 
 from kalshi_wx.core.errors import ConfigError, PayloadError
 from kalshi_wx.core.timestamps import parse_time
-from kalshi_wx.sources.http import RetryPolicy, SourceHTTPError, send_with_retries
+from kalshi_wx.sources.http import RetryPolicy, SourceClient, SourceHTTPError
 from kalshi_wx.sources.kalshi.auth import KalshiSigner
 from kalshi_wx.sources.kalshi.ratelimit import (
     DEFAULT_READ_RATE,
@@ -148,13 +148,16 @@ def _key(item: dict, field: str, source: str) -> str:
     return value
 
 
-class KalshiClient:
+class KalshiClient(SourceClient):
     """One httpx connection pool, a process-wide rate limiter per host, retries, signing.
 
     Listing methods follow every cursor and return the concatenated items; single-object methods
     return the object under the envelope key. ``sleep``/``clock``/``rng`` are injectable so tests
     can observe waits without spending them.
     """
+
+    source = "kalshi"
+    _log = log
 
     def __init__(
         self,
@@ -171,19 +174,18 @@ class KalshiClient:
         rng: random.Random | None = None,
         cutoff_ttl_s: float = CUTOFF_TTL_S,
     ):
-        self.base_url = resolve_base_url(base_url)
-        parts = urlsplit(self.base_url)
+        resolved = resolve_base_url(base_url)
+        parts = urlsplit(resolved)
+        self._limiter = limiter or shared_limiter(parts.netloc, read_rate, write_rate)
+        super().__init__(
+            resolved, timeout_s=timeout_s, headers={"Accept": "application/json"}, retry=retry, sleep=sleep, rng=rng
+        )
         self._base_path = parts.path.rstrip("/")
         self._signer = signer
-        self._limiter = limiter or shared_limiter(parts.netloc, read_rate, write_rate)
-        self._retry = retry or RetryPolicy()
-        self._sleep = sleep
         self._clock = clock
-        self._rng = rng or random.Random()
         self._cutoff_ttl_s = cutoff_ttl_s
         self._cutoff: tuple[float, HistoricalCutoff] | None = None
         self._cutoff_lock = threading.Lock()
-        self._http = httpx.Client(timeout=timeout_s, headers={"Accept": "application/json"})
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **kwargs: Any) -> KalshiClient:
@@ -207,17 +209,8 @@ class KalshiClient:
     def limiter(self) -> KalshiRateLimiter:
         return self._limiter
 
-    def __repr__(self) -> str:
-        return f"KalshiClient(base_url={self.base_url!r}, signer={self._signer!r}, limiter={self._limiter!r})"
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> KalshiClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def _repr_fields(self) -> dict[str, str]:
+        return {"signer": repr(self._signer), "limiter": repr(self._limiter)}
 
     # -- transport ---------------------------------------------------------------------------
 
@@ -251,16 +244,7 @@ class KalshiClient:
             log.debug("%s -> %s (%.0f ms)", endpoint, response.status_code, 1000 * (time.perf_counter() - started))
             return response
 
-        response = send_with_retries(
-            send,
-            source="kalshi",
-            endpoint=f"{method} {path}",
-            policy=self._retry,
-            logger=log,
-            sleep=self._sleep,
-            rng=self._rng,
-            idempotent=method in ("GET", "HEAD", "DELETE"),
-        )
+        response = self._send(send, f"{method} {path}", idempotent=method in ("GET", "HEAD", "DELETE"))
         if response.status_code >= 400:
             raise KalshiHTTPError(f"{method} {path}", response.status_code, _error_message(response))
         try:

@@ -1,7 +1,7 @@
 """The offline simulator: a Kalshi exchange, Visual Crossing and NWS CLI that speak the real wire formats.
 
-Deterministic from ``SimConfig`` (a seed and a fixed clock). ``simulate_city_day`` gives the ground
-truth of one city-day directly; ``SimServer`` / ``shared_sim_server`` serve it over HTTP.
+Deterministic from ``SimConfig`` (its cities, a seed and a fixed clock). ``simulate_city_day`` gives
+the ground truth of one city-day directly; ``SimServer`` / ``shared_sim_server`` serve it over HTTP.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What every part of the simulator shares: the clock, seeding and wire formatting.
+"""What every part of the simulator shares: its world (cities and clock), seeding and wire formatting.
 
 Everything the simulator serves is a pure function of ``SimConfig`` and the request, so two
 processes (or two servers in one process) given the same config serve byte-identical payloads.
@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import numpy as np
 
+from kalshi_wx.core.cities import City, cities_by_key
 from kalshi_wx.core.seeds import stable_seed
 
 _DEFAULT_NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
@@ -23,20 +24,27 @@ DEFAULT_MARKET_HISTORY_DAYS = 16
 
 @dataclass(frozen=True)
 class SimConfig:
-    """The simulator's world: a seed and a fixed clock (never the wall clock, so runs reproduce).
+    """The simulator's world: its cities, a seed and a fixed clock (never the wall clock, so runs reproduce).
 
+    ``cities`` are listed in this order everywhere (series, events, CLI products); any iterable of
+    ``City`` is stored as a tuple, because the config keys the shared servers and the payload caches.
     ``now`` is the simulated present: nothing stamped after it is served. ``historical_cutoff``
     is both ``market_settled_ts`` and ``trades_created_ts`` of ``GET /historical/cutoff``.
     ``first_market_date`` is the first climate day with a listed event (default: 16 days
     before ``now``).
     """
 
+    cities: tuple[City, ...]
     seed: int = 7
     now: datetime = _DEFAULT_NOW
     historical_cutoff: datetime = _DEFAULT_CUTOFF
     first_market_date: date | None = field(default=None)
+    _by_key: dict[str, City] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        cities = tuple(self.cities)
+        object.__setattr__(self, "cities", cities)
+        object.__setattr__(self, "_by_key", cities_by_key(cities))
         for name in ("now", "historical_cutoff"):
             value = getattr(self, name)
             if not isinstance(value, datetime) or value.tzinfo is None:
@@ -44,6 +52,12 @@ class SimConfig:
             object.__setattr__(self, name, value.astimezone(UTC))
         if self.historical_cutoff > self.now:
             raise ValueError(f"SimConfig.historical_cutoff {self.historical_cutoff} is after SimConfig.now {self.now}")
+
+    def city(self, key: str) -> City:
+        try:
+            return self._by_key[key]
+        except KeyError:
+            raise ValueError(f"unknown city {key!r}; configured: {', '.join(self._by_key)}") from None
 
     @property
     def market_start_date(self) -> date:

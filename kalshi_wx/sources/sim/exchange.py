@@ -30,7 +30,6 @@ import numpy as np
 
 from kalshi_wx.core.brackets import Bracket, bracket_from_strikes, validate_ladder, winning_bracket
 from kalshi_wx.core.cities import City
-from kalshi_wx.defs.settings import settings
 from kalshi_wx.sources.sim.common import SimConfig, norm_cdf, stable_rng
 from kalshi_wx.sources.sim.weather import (
     MINUTES_PER_DAY,
@@ -79,11 +78,11 @@ class UnknownTicker(LookupError):
     """A series, event or market ticker the simulator does not list."""
 
 
-def parse_event_ticker(ticker: str) -> tuple[City, date]:
+def parse_event_ticker(config: SimConfig, ticker: str) -> tuple[City, date]:
     match = _EVENT_RE.match(ticker)
     if not match or match["mon"] not in _MONTHS:
         raise UnknownTicker(f"{ticker!r} is not an event ticker like KXHIGHNY-26JUN01")
-    city = city_for_series(match["series"])
+    city = city_for_series(config, match["series"])
     try:
         day = date(2000 + int(match["yy"]), _MONTHS.index(match["mon"]) + 1, int(match["dd"]))
     except ValueError:
@@ -91,13 +90,11 @@ def parse_event_ticker(ticker: str) -> tuple[City, date]:
     return city, day
 
 
-def city_for_series(series: str) -> City:
-    for city in settings().cities.values():
+def city_for_series(config: SimConfig, series: str) -> City:
+    for city in config.cities:
         if city.series == series:
             return city
-    raise UnknownTicker(
-        f"series {series!r} is not simulated; known: {', '.join(c.series for c in settings().cities.values())}"
-    )
+    raise UnknownTicker(f"series {series!r} is not simulated; known: {', '.join(c.series for c in config.cities)}")
 
 
 def build_ladder(series: str, climate_date: date, forecast_high: float) -> tuple[MarketSpec, ...]:
@@ -290,11 +287,10 @@ def settlement_time(climate_date: date, rng: np.random.Generator) -> datetime:
 
 
 @lru_cache(maxsize=512)
-def _simulate(seed: int, city_key: str, climate_date: date) -> CityDay:
-    city = settings().cities[city_key]
-    weather = simulate_weather(seed, city_key, climate_date)
-    forecast_sd = climatology(city_key).forecast_sd
-    rng = stable_rng(seed, city_key, climate_date.isoformat(), "exchange")
+def _simulate(seed: int, city: City, climate_date: date) -> CityDay:
+    weather = simulate_weather(seed, city, climate_date)
+    forecast_sd = climatology(city.key).forecast_sd
+    rng = stable_rng(seed, city.key, climate_date.isoformat(), "exchange")
     markets = build_ladder(city.series, climate_date, weather.forecast_high)
     n = len(markets)
     ladder = [spec.bracket for spec in markets]
@@ -406,11 +402,10 @@ def simulate_city_day(config: SimConfig, city_key: str, climate_date: date) -> C
     """The full simulated day (weather, ladder, quotes, trades) for a city: the ground truth.
 
     It ignores the clock: use ``CityDay.status(config.now)`` or the server for what was
-    observable at ``config.now``. Cached per process on (seed, city, date).
+    observable at ``config.now``. Cached per process on (seed, city, date): the whole ``City``, so
+    configs that define a key differently never share a day.
     """
-    if city_key not in settings().cities:
-        raise ValueError(f"unknown city {city_key!r}; configured: {', '.join(settings().cities)}")
-    return _simulate(config.seed, city_key, climate_date)
+    return _simulate(config.seed, config.city(city_key), climate_date)
 
 
 def served_dates(config: SimConfig, city: City) -> list[date]:
@@ -430,7 +425,7 @@ def is_served(config: SimConfig, city: City, climate_date: date) -> bool:
 
 def iter_city_days(config: SimConfig, city_filter: City | None = None) -> Iterator[CityDay]:
     """Every listed event at ``config.now``: newest date first, cities in config order."""
-    chosen = [city_filter] if city_filter else list(settings().cities.values())
+    chosen = [city_filter] if city_filter else list(config.cities)
     by_city = {c.key: served_dates(config, c) for c in chosen}
     dates = sorted({d for ds in by_city.values() for d in ds}, reverse=True)
     for day in dates:
@@ -440,7 +435,7 @@ def iter_city_days(config: SimConfig, city_filter: City | None = None) -> Iterat
 
 
 def find_event(config: SimConfig, ticker: str) -> CityDay:
-    city, day = parse_event_ticker(ticker)
+    city, day = parse_event_ticker(config, ticker)
     if not is_served(config, city, day):
         raise UnknownTicker(f"event {ticker!r} is not listed at {config.now.isoformat()}")
     return simulate_city_day(config, city.key, day)

@@ -23,7 +23,6 @@ import numpy as np
 
 from kalshi_wx.core.cities import City
 from kalshi_wx.core.climate_day import climate_day_window
-from kalshi_wx.defs.settings import settings
 from kalshi_wx.sources.sim.common import stable_rng
 
 MINUTES_PER_DAY = 1440
@@ -223,23 +222,15 @@ def _frozen(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _city(city_key: str) -> City:
-    try:
-        return settings().cities[city_key]
-    except KeyError:
-        raise ValueError(f"unknown city {city_key!r}; configured: {', '.join(settings().cities)}") from None
-
-
 @lru_cache(maxsize=1024)
-def simulate_weather(seed: int, city_key: str, climate_date: date) -> WeatherDay:
+def simulate_weather(seed: int, city: City, climate_date: date) -> WeatherDay:
     """The weather of one climate day; depends only on (seed, city, date), never on the clock."""
-    city = _city(city_key)
-    clim = climatology(city_key)
+    clim = climatology(city.key)
     start, _ = climate_day_window(climate_date, city.std_utc_offset_hours)
-    rng = stable_rng(seed, city_key, climate_date.isoformat(), "weather")
+    rng = stable_rng(seed, city.key, climate_date.isoformat(), "weather")
 
-    curve, targets = _diurnal_curve(seed, city_key, climate_date)
-    temp = curve + _residual(seed, city_key, climate_date, rng) + rng.normal(0.0, _MINUTE_JITTER_SD, curve.size)
+    curve, targets = _diurnal_curve(seed, city.key, climate_date)
+    temp = curve + _residual(seed, city.key, climate_date, rng) + rng.normal(0.0, _MINUTE_JITTER_SD, curve.size)
     hi_k, lo_k = int(np.argmax(temp)), int(np.argmin(temp))
 
     obs_minutes = np.arange(0, MINUTES_PER_DAY, OBS_INTERVAL_MINUTES)
@@ -260,7 +251,7 @@ def simulate_weather(seed: int, city_key: str, climate_date: date) -> WeatherDay
     fc_curve = fc_lo + (curve - curve.min()) * (fc_hi - fc_lo) / (curve.max() - curve.min())
 
     return WeatherDay(
-        city_key=city_key,
+        city_key=city.key,
         climate_date=climate_date,
         start=start,
         minute_temp=_frozen(temp),

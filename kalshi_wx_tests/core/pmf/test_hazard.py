@@ -21,6 +21,7 @@ from kalshi_wx.core.pmf.hazard import (
     simulate_bracket_pmf_reference,
 )
 from kalshi_wx.core.pmf.hazard_fit import baseline_from_forecast, climatology_baseline, minute_index
+from kalshi_wx.defs.settings import settings
 from kalshi_wx.sources.sim.weather import simulate_weather
 
 DAY = date(2025, 7, 10)
@@ -43,7 +44,7 @@ def kalshi_ladder(centre: int) -> tuple[np.ndarray, np.ndarray]:
 @pytest.fixture(scope="module")
 def sim_day():
     """A simulated New York summer day: forecast baseline and 5-minute observations."""
-    day = simulate_weather(7, "nyc", DAY)
+    day = simulate_weather(7, settings().cities["nyc"], DAY)
     window = climate_day_window(DAY, -5)
     baseline = baseline_from_forecast(day.forecast_hour_epoch, day.forecast_hourly, window)
     minutes = minute_index(day.obs_epoch, window[0].timestamp())

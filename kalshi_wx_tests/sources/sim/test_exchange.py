@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pytest
 
 from kalshi_wx.core.brackets import bracket_from_strikes, validate_ladder
-from kalshi_wx.defs.settings import settings
 from kalshi_wx.sources.sim import SimConfig, build_ladder, simulate_city_day
 from kalshi_wx.sources.sim.exchange import NO_ASK, NO_BID, find_market, iter_city_days, served_dates
 
-CONFIG = SimConfig()
 DAY = date(2026, 6, 1)
 
 
-def _days(n: int, first: date = date(2026, 5, 1), step: int = 1):
-    for city in settings().cities:
+def _days(config: SimConfig, n: int, first: date = date(2026, 5, 1), step: int = 1):
+    for city in config.cities:
         for i in range(n):
-            yield simulate_city_day(CONFIG, city, first + timedelta(days=i * step))
+            yield simulate_city_day(config, city.key, first + timedelta(days=i * step))
 
 
 def test_ladder_matches_the_documented_example():
@@ -46,8 +45,8 @@ def test_ladder_matches_the_documented_example():
     assert [(m.floor_strike, m.cap_strike) for m in ladder[1:-1]] == [(70, 71), (72, 73), (74, 75), (76, 77)]
 
 
-def test_ladders_are_valid_for_every_city_over_thirty_days():
-    for day in _days(30):
+def test_ladders_are_valid_for_every_city_over_thirty_days(sim_config):
+    for day in _days(sim_config, 30):
         brackets = [bracket_from_strikes(m.ticker, m.strike_type, m.floor_strike, m.cap_strike) for m in day.markets]
         validate_ladder(brackets, event=day.event_ticker)
         # Centred on the forecast: the middle edge is the half degree nearest it.
@@ -55,14 +54,14 @@ def test_ladders_are_valid_for_every_city_over_thirty_days():
         assert abs(middle_edge - day.weather.forecast_high) <= 0.5
 
 
-def test_settlement_follows_the_cli_max_with_exactly_one_winner():
-    for day in _days(30):
+def test_settlement_follows_the_cli_max_with_exactly_one_winner(sim_config):
+    for day in _days(sim_config, 30):
         winners = [i for i, m in enumerate(day.markets) if m.bracket.wins(day.cli_max_f)]
         assert winners == [day.winner]
 
 
-def test_quotes_are_on_the_cent_grid_inside_the_unit_interval_with_bid_below_ask():
-    for day in _days(10, step=9):
+def test_quotes_are_on_the_cent_grid_inside_the_unit_interval_with_bid_below_ask(sim_config):
+    for day in _days(sim_config, 10, step=9):
         assert np.all((day.belief >= 0) & (day.belief <= 1))
         assert np.all((day.bid >= 0) & (day.bid <= 99) & (day.ask >= 1) & (day.ask <= 100))
         assert np.all(day.bid < day.ask)
@@ -73,17 +72,17 @@ def test_quotes_are_on_the_cent_grid_inside_the_unit_interval_with_bid_below_ask
         assert not np.any(day.volume[:, -1])
 
 
-def test_the_book_is_empty_before_the_maker_starts_and_one_sided_on_far_tails():
-    day = simulate_city_day(CONFIG, "nyc", DAY)
+def test_the_book_is_empty_before_the_maker_starts_and_one_sided_on_far_tails(sim_config):
+    day = simulate_city_day(sim_config, "nyc", DAY)
     start = day.mm_start_minute
     assert np.all(day.bid[:, :start] == NO_BID) and np.all(day.ask[:, :start] == NO_ASK)
     assert np.all((day.bid[:, start] != NO_BID) | (day.ask[:, start] != NO_ASK))
-    one_sided = sum(int(np.any((d.bid == NO_BID) & (d.ask < NO_ASK))) for d in _days(5))
+    one_sided = sum(int(np.any((d.bid == NO_BID) & (d.ask < NO_ASK))) for d in _days(sim_config, 5))
     assert one_sided > 20  # most events have a tail quoted only on the ask ("0.0000" bid)
 
 
-def test_trades_hit_the_touch_in_time_order():
-    day = simulate_city_day(CONFIG, "chi", DAY)
+def test_trades_hit_the_touch_in_time_order(sim_config):
+    day = simulate_city_day(sim_config, "chi", DAY)
     assert day.trade_us.size > 20
     assert np.all(np.diff(day.trade_us) >= 0)
     minute = (day.trade_us // 1_000_000 - day.start_ts) // 60
@@ -100,21 +99,21 @@ def test_trades_hit_the_touch_in_time_order():
     assert day.volume.sum() == day.trade_count.sum()
 
 
-def test_candle_minutes_are_sparse():
-    day = simulate_city_day(CONFIG, "phl", DAY)
+def test_candle_minutes_are_sparse(sim_config):
+    day = simulate_city_day(sim_config, "phl", DAY)
     changed = (np.diff(day.bid, axis=1) != 0) | (np.diff(day.ask, axis=1) != 0) | (day.volume[:, 1:] > 0)
     per_market = changed.sum(axis=1)
     assert np.all(per_market < 1000) and np.all(per_market > 5)
 
 
-def test_the_market_maker_is_informative():
+def test_the_market_maker_is_informative(sim_config):
     """Over 280 city-days the winning bracket's mid is much higher at 16:00 LST than at 06:00 LST.
 
     Observed (seed 7): about 0.23 at 06:00 and 0.68 at 16:00, with a per-day sd of the change
     near 0.26, so the standard error of the mean change is ~0.016; requiring 0.25 leaves > 10 se.
     """
     at_six, at_four = [], []
-    for day in _days(40, first=date(2026, 4, 1), step=3):
+    for day in _days(sim_config, 40, first=date(2026, 4, 1), step=3):
         mid = (day.bid[day.winner].astype(float) + day.ask[day.winner]) / 200.0
         at_six.append(mid[6 * 60])
         at_four.append(mid[16 * 60])
@@ -122,8 +121,8 @@ def test_the_market_maker_is_informative():
     assert np.mean(at_four) > 0.5
 
 
-def test_one_city_day_generates_fast():
-    fresh = SimConfig(seed=424242)
+def test_one_city_day_generates_fast(sim_config):
+    fresh = replace(sim_config, seed=424242)
     timings = []
     for i in range(5):
         t0 = time.perf_counter()
@@ -132,9 +131,9 @@ def test_one_city_day_generates_fast():
     assert np.median(timings) < 0.3
 
 
-def test_days_and_times_around_the_clock():
-    config = SimConfig(now=datetime(2026, 6, 10, 12, tzinfo=UTC))
-    nyc = settings().cities["nyc"]
+def test_days_and_times_around_the_clock(sim_config):
+    config = replace(sim_config, now=datetime(2026, 6, 10, 12, tzinfo=UTC))
+    nyc = sim_config.city("nyc")
     dates = served_dates(config, nyc)
     assert dates[0] == date(2026, 6, 10) and dates[-1] == config.market_start_date
     day = simulate_city_day(config, "nyc", date(2026, 6, 2))
@@ -147,13 +146,37 @@ def test_days_and_times_around_the_clock():
     lax = simulate_city_day(config, "lax", date(2026, 6, 2))
     assert lax.close_time == datetime(2026, 6, 3, 7, 59, tzinfo=UTC)
     listed = list(iter_city_days(config))
-    assert len(listed) == len(settings().cities) * len(dates)
+    assert len(listed) == len(sim_config.cities) * len(dates)
     with pytest.raises(LookupError, match="not listed"):
         find_market(config, "KXHIGHNY-26JUN11-T70")
 
 
-def test_config_rejects_naive_times_and_a_cutoff_after_now():
+def test_config_rejects_naive_times_and_a_cutoff_after_now(sim_config):
     with pytest.raises(ValueError, match="timezone-aware"):
-        SimConfig(now=datetime(2026, 6, 10))
+        replace(sim_config, now=datetime(2026, 6, 10))
     with pytest.raises(ValueError, match="after SimConfig.now"):
-        SimConfig(historical_cutoff=datetime(2026, 7, 1, tzinfo=UTC))
+        replace(sim_config, historical_cutoff=datetime(2026, 7, 1, tzinfo=UTC))
+
+
+def test_config_needs_distinct_cities_and_is_hashable(sim_config):
+    nyc = sim_config.city("nyc")
+    with pytest.raises(ValueError, match="duplicate city key 'nyc'"):
+        SimConfig(cities=(nyc, nyc))
+    with pytest.raises(ValueError, match="no cities"):
+        SimConfig(cities=())
+    listed = SimConfig(cities=list(sim_config.cities))
+    assert listed == sim_config and hash(listed) == hash(sim_config)
+
+
+def test_unknown_city_is_a_clear_error(sim_config):
+    with pytest.raises(ValueError, match="unknown city 'xyz'"):
+        simulate_city_day(sim_config, "xyz", DAY)
+
+
+def test_a_city_day_is_cached_per_city_definition(sim_config):
+    nyc = sim_config.city("nyc")
+    renamed = replace(sim_config, cities=(replace(nyc, series="KXHIGHNYX"),))
+    assert simulate_city_day(sim_config, "nyc", DAY) is simulate_city_day(sim_config, "nyc", DAY)
+    moved = simulate_city_day(renamed, "nyc", DAY)
+    assert moved.event_ticker == "KXHIGHNYX-26JUN01"
+    assert simulate_city_day(sim_config, "nyc", DAY).event_ticker == "KXHIGHNY-26JUN01"

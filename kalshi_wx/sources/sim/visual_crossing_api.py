@@ -1,27 +1,29 @@
-"""Visual Crossing Timeline and api.weather.gov CLI payloads rendered from the simulated weather.
+"""The simulator's Visual Crossing Timeline API (reference/kalshi_api.md s11) for configured stations.
 
-Shapes follow reference/kalshi_api.md s11 (Visual Crossing) and the products API that
-``kalshi_wx.sources.nws`` reads. Nothing stamped after the simulator clock is served.
+``GET .../timeline/{location}/{date1}[/{date2}]`` for ``stn:<ICAO>`` locations of the config's cities:
+observations (5-minute rows and their hourly and daily roll-ups) or hourly forecasts as of a
+``forecastBasisDate``. Like the real service, a refused request is a plain-text error. Nothing
+stamped after the simulator clock is served.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from kalshi_wx.core.cities import City
-from kalshi_wx.core.climate_day import climate_date_of, climate_day_window
-from kalshi_wx.defs.settings import settings
-from kalshi_wx.sources.sim.common import SimConfig, stable_rng
+from kalshi_wx.core.climate_day import climate_date_of
+from kalshi_wx.sources.loopback import Request, Response
+from kalshi_wx.sources.sim.common import SimConfig
 from kalshi_wx.sources.sim.weather import WeatherDay, simulate_weather
+
+PREFIX = "/VisualCrossingWebServices/rest/services/timeline"
 
 # Station coordinates for the response header; a station missing here is served with nulls.
 STATION_COORDINATES = {
@@ -33,9 +35,9 @@ STATION_COORDINATES = {
     "KDEN": (39.8466, -104.6562),
     "KPHL": (39.8683, -75.2311),
 }
-VC_MINUTE_INTERVALS = (5, 10, 15, 30, 60)
-VC_DEFAULT_MINUTE_INTERVAL = 15  # Visual Crossing's own default; clients ask for 5 explicitly
-VC_MAX_DAYS = 366
+MINUTE_INTERVALS = (5, 10, 15, 30, 60)
+DEFAULT_MINUTE_INTERVAL = 15  # Visual Crossing's own default; clients ask for 5 explicitly
+MAX_DAYS = 366
 
 
 class VcRequestError(ValueError):
@@ -58,6 +60,74 @@ class VcQuery:
     elements: tuple[str, ...] | None
 
 
+# ---- the request ---------------------------------------------------------------------------------
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _query_date(raw: str, what: str) -> date:
+    if not _DATE.fullmatch(raw):
+        raise VcRequestError(f"Bad API Request:Invalid {what} date format: {raw!r}")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise VcRequestError(f"Bad API Request:Invalid {what} date: {raw!r}") from None
+
+
+def _parse_query(config: SimConfig, req: Request, rest: str) -> VcQuery:
+    if not (req.arg("key") or "").strip():
+        raise VcRequestError(
+            "No API key or session found. Please verify that your API key parameter is correct.", status=401
+        )
+    parts = [unquote(p) for p in rest.strip("/").split("/")]
+    if not 1 <= len(parts) <= 3 or not parts[0]:
+        raise VcRequestError("Bad API Request:expected /timeline/{location}/{date1}/{date2}")
+    by_station = {f"stn:{c.station}": c for c in config.cities}
+    city = by_station.get(parts[0])
+    if city is None:
+        raise VcRequestError(
+            f"Bad API Request:Invalid location parameter value. The simulator serves only {', '.join(by_station)}."
+        )
+    if len(parts) < 2:
+        raise VcRequestError("Bad API Request:the simulator needs an explicit date1")
+    first = _query_date(parts[1], "start")
+    last = _query_date(parts[2], "end") if len(parts) == 3 else first
+    if last < first or (last - first).days >= MAX_DAYS:
+        raise VcRequestError(f"Bad API Request:Invalid date range {first} to {last}")
+    unit = req.arg("unitGroup") or "us"
+    if unit != "us":
+        raise VcRequestError(f"Bad API Request:the simulator serves unitGroup=us only, not {unit!r}")
+    timezone = req.arg("timezone")
+    if timezone not in (None, "", "Z"):
+        raise VcRequestError(
+            f"Bad API Request:the simulator supports timezone=Z or the station's own zone, not {timezone!r}"
+        )
+    include = frozenset(t.strip() for t in (req.arg("include") or "days,hours").split(",") if t.strip())
+    interval = DEFAULT_MINUTE_INTERVAL
+    for option in (req.arg("options") or "").split(","):
+        if option.startswith("minuteinterval_"):
+            try:
+                interval = int(option.removeprefix("minuteinterval_"))
+            except ValueError:
+                interval = -1
+            if interval not in MINUTE_INTERVALS:
+                raise VcRequestError(f"Bad API Request:Invalid option {option!r}")
+    basis_raw = req.arg("forecastBasisDate")
+    basis = _query_date(basis_raw, "forecastBasisDate") if basis_raw else None
+    if basis is not None and "minutes" in include:
+        raise VcRequestError(
+            "Bad API Request:the simulator keeps hourly historical forecasts; drop minutes from include"
+        )
+    if basis is None and "fcst" in include and "obs" not in include:
+        raise VcRequestError("Bad API Request:the simulator serves forecasts only as of a forecastBasisDate")
+    elements_raw = req.arg("elements")
+    elements = tuple(e.strip() for e in elements_raw.split(",") if e.strip()) if elements_raw else None
+    return VcQuery(city, first, last, timezone == "Z", include, interval, basis, elements)
+
+
+# ---- the Timeline document ----------------------------------------------------------------------
+
+
 def _day_window(query: VcQuery, day: date) -> tuple[datetime, datetime]:
     zone = UTC if query.utc else ZoneInfo(query.city.timezone)
     start = datetime.combine(day, time(0), zone)
@@ -69,7 +139,7 @@ def _weather_days(seed: int, city: City, start: datetime, end: datetime) -> list
     """The climate days that overlap the UTC span [start, end)."""
     first = climate_date_of(start, city.std_utc_offset_hours)
     last = climate_date_of(end - timedelta(microseconds=1), city.std_utc_offset_hours)
-    return [simulate_weather(seed, city.key, first + timedelta(days=i)) for i in range((last - first).days + 1)]
+    return [simulate_weather(seed, city, first + timedelta(days=i)) for i in range((last - first).days + 1)]
 
 
 def _clock_label(epoch: int, query: VcQuery) -> str:
@@ -240,110 +310,9 @@ def timeline(config: SimConfig, query: VcQuery) -> dict[str, Any]:
     }
 
 
-# ---- NWS api.weather.gov CLI products -------------------------------------------------------
-
-NWS_LISTING_DAYS = 30  # the products list reaches this far back (and to the first market day)
-_PRELIMINARY_LST = time(16, 30)
-_FINAL_LST = time(1, 30)
-
-
-@dataclass(frozen=True)
-class CliIssuance:
-    id: str
-    city: City
-    climate_date: date
-    report_type: str  # preliminary | final
-    issued_at: datetime
-
-
-def _issuance(config: SimConfig, city: City, climate_date: date, report_type: str) -> CliIssuance:
-    day_start, day_end = climate_day_window(climate_date, city.std_utc_offset_hours)
-    late = timedelta(minutes=int(stable_rng(config.seed, city.key, climate_date, report_type).integers(0, 25)))
-    if report_type == "preliminary":
-        issued = day_start + timedelta(hours=_PRELIMINARY_LST.hour, minutes=_PRELIMINARY_LST.minute) + late
-    else:
-        issued = day_end + timedelta(hours=_FINAL_LST.hour, minutes=_FINAL_LST.minute) + late
-    digest = hashlib.blake2b(f"{config.seed}|{city.key}|{climate_date}|{report_type}".encode(), digest_size=16).digest()
-    product_id = str(uuid.UUID(bytes=digest, version=4))
-    return CliIssuance(product_id, city, climate_date, report_type, issued)
-
-
-@lru_cache(maxsize=64)
-def _issuances(config: SimConfig) -> dict[str, CliIssuance]:
-    """Every CLI product issued by the clock within the listing window, by id."""
-    index: dict[str, CliIssuance] = {}
-    first = min(config.market_start_date, (config.now - timedelta(days=NWS_LISTING_DAYS)).date())
-    for city in settings().cities.values():
-        last = climate_date_of(config.now, city.std_utc_offset_hours)
-        for offset in range((last - first).days + 1):
-            day = first + timedelta(days=offset)
-            for report_type in ("preliminary", "final"):
-                issued = _issuance(config, city, day, report_type)
-                if issued.issued_at <= config.now:
-                    index[issued.id] = issued
-    return index
-
-
-def _lst_clock(minute_of_day: int) -> str:
-    """A CLI table time in local standard time, e.g. minute 901 -> ``"301 PM"``."""
-    hour, minute = divmod(int(minute_of_day), 60)
-    return f"{hour % 12 or 12}{minute:02d} {'AM' if hour < 12 else 'PM'}"
-
-
-@lru_cache(maxsize=4096)
-def _product_text(config: SimConfig, issued: CliIssuance) -> str:
-    # Imported here: cli_product is optional for every other route of the simulator.
-    from kalshi_wx.sources.sim.cli_product import render_cli_product
-
-    weather = simulate_weather(config.seed, issued.city.key, issued.climate_date)
-    if issued.report_type == "preliminary":
-        max_f, max_minute, min_f, min_minute = weather.extremes_before(issued.issued_at)
-    else:
-        max_f, max_minute = weather.cli_max_f, weather.cli_max_minute
-        min_f, min_minute = weather.cli_min_f, weather.cli_min_minute
-    return render_cli_product(
-        city=issued.city,
-        climate_date=issued.climate_date,
-        max_f=max_f,
-        max_time=_lst_clock(max_minute),
-        min_f=min_f,
-        min_time=_lst_clock(min_minute),
-        issued_at=issued.issued_at,
-        report_type=issued.report_type,
-    )
-
-
-def _product_fields(config: SimConfig, issued: CliIssuance, base_url: str) -> tuple[dict[str, Any], str]:
-    text = _product_text(config, issued)
-    # The listing's collective id must match the product's own WMO header line.
-    header = _WMO_HEADER.search(text)
-    fields = {
-        "@id": f"{base_url}/products/{issued.id}",
-        "id": issued.id,
-        "wmoCollectiveId": header["collective"] if header else "",
-        "issuingOffice": f"K{issued.city.wfo}",
-        "issuanceTime": issued.issued_at.isoformat(),
-        "productCode": "CLI",
-        "productName": "Climatological Report (Daily)",
-    }
-    return fields, text
-
-
-def cli_listing(config: SimConfig, issuedby: str, base_url: str) -> dict[str, Any]:
-    """``GET /products/types/CLI/locations/{issuedby}``: newest first, as api.weather.gov lists."""
-    mine = [i for i in _issuances(config).values() if i.city.issuedby == issuedby]
-    mine.sort(key=lambda i: i.issued_at, reverse=True)
-    return {"@context": _NWS_CONTEXT, "@graph": [_product_fields(config, i, base_url)[0] for i in mine]}
-
-
-def cli_product(config: SimConfig, product_id: str, base_url: str) -> dict[str, Any] | None:
-    """``GET /products/{id}``, or None for an id the simulator never issued (by the clock)."""
-    issued = _issuances(config).get(product_id)
-    if issued is None:
-        return None
-    fields, text = _product_fields(config, issued, base_url)
-    return {"@context": _NWS_CONTEXT, **fields, "productText": text}
-
-
-_WMO_HEADER = re.compile(r"^(?P<collective>[A-Z]{4}\d{2}) K[A-Z]{3} \d{6}", re.MULTILINE)
-_NWS_CONTEXT = {"@version": "1.1", "@vocab": "https://api.weather.gov/ontology#"}
+def serve(config: SimConfig, req: Request, path: str) -> Response:
+    """Answer ``req`` for ``path`` (below ``PREFIX``): a Timeline document, or VC's plain-text error."""
+    try:
+        return Response.json(timeline(config, _parse_query(config, req, path)))
+    except VcRequestError as exc:
+        return Response.text(str(exc), status=exc.status)
