@@ -132,7 +132,7 @@ def _range_reports(
 
 def cmd_demo(args) -> int:
     from kalshi_wx.cli.summary import print_summary
-    from kalshi_wx.core.models import MIN_DAYS
+    from kalshi_wx.core.models.settings import MIN_DAYS
 
     cities = _city_list(args.cities)
     end = args.start + timedelta(days=args.days - 1)

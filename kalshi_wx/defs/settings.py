@@ -25,7 +25,7 @@ from kalshi_wx.core.backtest import BacktestConfig, MoveSignalStrategy
 from kalshi_wx.core.cities import City, cities_by_key
 from kalshi_wx.core.config_types import Money, Real, Whole
 from kalshi_wx.core.errors import ConfigError
-from kalshi_wx.core.models import (
+from kalshi_wx.core.models.settings import (
     CALIBRATION_METHODS,
     MODEL_KINDS,
     LabelSettings,

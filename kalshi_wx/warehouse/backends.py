@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import duckdb
 import polars as pl
 
-from kalshi_wx.warehouse.schemas import TableSchema
+from kalshi_wx.warehouse.schemas import PANEL, TableSchema
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +122,14 @@ class WarehouseBackend(ABC):
         columns = ", ".join(table.columns)
         frame = self.query(f"SELECT {columns} FROM {table.name} WHERE {where} ORDER BY {order}", params)
         return table.conform(frame)
+
+    def latest_settled_day(self, city: str) -> date | None:
+        """The last climate day of ``city`` whose feature panel carries the settled high (its panel is complete)."""
+        if PANEL.name not in self.existing_tables():
+            return None
+        return self.query(
+            f"SELECT max(climate_date) AS day FROM {PANEL.name} WHERE city = %s AND settled_max_f IS NOT NULL", [city]
+        ).item()
 
     def row_counts(self, tables: list[TableSchema]) -> dict[str, int]:
         existing = self.existing_tables()

@@ -1,4 +1,9 @@
-"""IO manager storing polars frames as warehouse tables: asset key ``[group, name]`` -> ``group.name``."""
+"""IO manager storing polars frames as warehouse tables: asset key ``[group, name]`` -> ``group.name``.
+
+An asset partition maps to the (city, climate_date) slice of its table. A city x date partition
+names both. A per-city partition names the city: a write replaces the slice of the one climate_date
+its rows carry (a training window's last day), and a read returns every climate_date of the city.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +16,35 @@ from kalshi_wx.warehouse.resource import Warehouse
 from kalshi_wx.warehouse.schemas import TableSchema, table_for
 
 
-def _partition(context: dg.OutputContext | dg.InputContext) -> tuple[str, date] | None:
-    # Imported here because defs depends on warehouse, not the other way round.
-    from kalshi_wx.defs.partitions import city_and_date
-
+def _slice(
+    context: dg.OutputContext | dg.InputContext, table: TableSchema, rows: pl.DataFrame | None = None
+) -> tuple[str | None, date | None]:
+    """(city, climate_date) of the slice ``context`` reads, or writes as ``rows``; None where it spans every value."""
     if not context.has_asset_partitions:
-        return None
+        return None, None
+    asset = context.asset_key.to_user_string()
     keys = context.asset_partition_keys
     if len(keys) != 1:
-        raise ValueError(f"{context.asset_key.to_user_string()}: one partition per run, got {len(keys)}")
-    return city_and_date(keys[0])
+        raise ValueError(f"{asset}: one partition per run, got {len(keys)}")
+    key, partitions_def = str(keys[0]), context.asset_partitions_def
+    if isinstance(partitions_def, dg.StaticPartitionsDefinition):
+        if rows is None:
+            return key, None
+        days = table.conform(rows)["climate_date"].unique()
+        if days.len() != 1:
+            raise ValueError(
+                f"{asset}: partition {key!r} is a city, so its rows name the slice's climate_date; "
+                f"they hold {days.len()} distinct ({', '.join(map(str, days.sort())) or 'no rows'})"
+            )
+        return key, days.item()
+    if not isinstance(partitions_def, dg.MultiPartitionsDefinition):
+        raise ValueError(f"{asset}: partitions {type(partitions_def).__name__} are neither per city nor city x date")
+    # Runs launched by tag carry a plain str key, so parse it through the asset's own partitions.
+    try:
+        dims = partitions_def.get_partition_key_from_str(key).keys_by_dimension
+        return dims["city"], date.fromisoformat(dims["date"])
+    except Exception as exc:  # dagster raises several types for a malformed key
+        raise ValueError(f"{asset}: partition key {key!r} is not 'city|YYYY-MM-DD'") from exc
 
 
 def frame_metadata(table: TableSchema, frame: pl.DataFrame) -> dict:
@@ -39,15 +63,12 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
 
     def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
         table = table_for(*context.asset_key.path)
-        city, climate_date = _partition(context) or (None, None)
+        city, climate_date = _slice(context, table, obj)
         rows = self.warehouse.write_partition(table, obj, city, climate_date)
         context.log.info(f"wrote {rows} rows to {table.name} ({self.warehouse.backend.display_url})")
         context.add_output_metadata(frame_metadata(table, obj))
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:
         table = table_for(*context.asset_key.path)
-        partition = _partition(context)
-        if partition is None:
-            return self.warehouse.read(table)
-        city, climate_date = partition
+        city, climate_date = _slice(context, table)
         return self.warehouse.read(table, city=city, climate_date=climate_date)

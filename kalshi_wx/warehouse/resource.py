@@ -36,3 +36,6 @@ class Warehouse(dg.ConfigurableResource):
 
     def read(self, table: TableSchema, city=None, climate_date=None, dates=None) -> pl.DataFrame:
         return self.backend.read(table, city, climate_date, dates)
+
+    def latest_settled_day(self, city: str) -> date | None:
+        return self.backend.latest_settled_day(city)

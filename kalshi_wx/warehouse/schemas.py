@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from kalshi_wx.core.models import PANEL_FEATURES
+from kalshi_wx.core.models.features import PANEL_FEATURES
 from kalshi_wx.core.payloads.kalshi import COUNT, MARKETS_SCHEMA, MONEY, PRICE, TRADES_SCHEMA, UTC_TS
 from kalshi_wx.core.payloads.visual_crossing import VC_FORECAST_SCHEMA, VC_MINUTES_SCHEMA
 from kalshi_wx.core.settlement import SETTLEMENT_SCHEMA
@@ -177,9 +177,9 @@ BACKTEST_DAYS = _partitioned(
     settled=pl.Boolean,  # false: marked to the last mid, not settled
 )
 
-# One row per (horizon, model) of a models/cross_bracket_model run. The model asset is per city, so
-# climate_date is the training window's last day: the slice (city, that day) holds one run, and
-# re-training the same window replaces it.
+# One row per (horizon, model) of a models/cross_bracket_model run. Its asset (models/metrics) is
+# partitioned by city alone, so the rows' climate_date, the training window's last day, completes the
+# slice: (city, that day) holds one run, and re-training the same window replaces it.
 MODEL_METRICS = _partitioned(
     "models.metrics",
     ("horizon_min", "model"),
@@ -206,8 +206,8 @@ MODEL_METRICS = _partitioned(
     artifact_sha256=pl.Utf8,
 )
 
-# One row per models/cross_bracket_model run, keyed like models.metrics. A backtest of day D loads
-# the run whose window ended last before D (core.models.latest_model_before).
+# One row per models/cross_bracket_model run, sliced like models.metrics. A backtest of day D loads
+# the run whose window ended last before D (core.models.walk_forward.latest_model_before).
 MODEL_ARTIFACTS = _partitioned(
     "models.artifacts",
     ("sha256",),

@@ -19,6 +19,9 @@ from kalshi_wx.warehouse.resource import Warehouse
 
 CITY, FIRST, LAST = "aus", date(2026, 6, 1), date(2026, 6, 5)
 MODEL = dg.AssetKey(["models", "cross_bracket_model"])
+METRICS_ASSET, ARTIFACTS_ASSET = dg.AssetKey(["models", "metrics"]), dg.AssetKey(["models", "artifacts"])
+# Training writes the model, its scores and its artifact row in one step: the keys are materialized together.
+TRAINING = [MODEL, METRICS_ASSET, ARTIFACTS_ASSET]
 
 
 @contextlib.contextmanager
@@ -61,7 +64,7 @@ class SimDays:
 
     def train(self, start: date, end: date) -> dg.ExecuteInProcessResult:
         window = {"start": start.isoformat(), "end": end.isoformat()}
-        return self.materialize([MODEL], CITY, {"models__cross_bracket_model": window})
+        return self.materialize(TRAINING, CITY, {"models__cross_bracket_model": window})
 
 
 def step_errors(result: dg.ExecuteInProcessResult) -> list[str]:

@@ -12,10 +12,11 @@ import polars as pl
 import pytest
 
 from kalshi_wx.core.fees import trading_fee
-from kalshi_wx.core.models import load_model, move_signal
+from kalshi_wx.core.models.train import move_signal
 from kalshi_wx.core.settlement import settled_winners
 from kalshi_wx.defs.partitions import city_date_key
 from kalshi_wx.defs.settings import settings
+from kalshi_wx.warehouse.artifacts import load_model
 from kalshi_wx.warehouse.schemas import (
     BACKTEST_DAYS,
     BACKTEST_FILLS,

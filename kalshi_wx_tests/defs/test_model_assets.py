@@ -9,10 +9,21 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from kalshi_wx.core.models import load_model, predict_up_probability
+from kalshi_wx.core.models.train import predict_up_probability
+from kalshi_wx.defs.assets.backtest import backtest_report
 from kalshi_wx.defs.assets.models import PANEL, cross_bracket_model
+from kalshi_wx.warehouse.artifacts import load_model
 from kalshi_wx.warehouse.schemas import MODEL_ARTIFACTS, MODEL_METRICS
-from kalshi_wx_tests.defs.conftest import CITY, FIRST, LAST, MODEL, SimDays, step_errors
+from kalshi_wx_tests.defs.conftest import (
+    ARTIFACTS_ASSET,
+    CITY,
+    FIRST,
+    LAST,
+    METRICS_ASSET,
+    MODEL,
+    SimDays,
+    step_errors,
+)
 
 METRICS = ("accuracy", "roc_auc", "brier", "ece")
 
@@ -37,6 +48,18 @@ def test_asset_spec_is_per_city_with_panel_lineage():
     [dep] = spec.deps
     assert dep.asset_key == dg.AssetKey(["features", "minute_panel_full"])
     assert isinstance(dep.partition_mapping, dg.MultiToSingleDimensionPartitionMapping)
+
+
+def test_scores_and_artifact_rows_are_assets_of_the_step_and_the_backtest_reads_the_artifacts():
+    specs = {spec.key: spec for spec in cross_bracket_model.specs}
+    assert set(specs) == {MODEL, METRICS_ASSET, ARTIFACTS_ASSET}
+    for key in (METRICS_ASSET, ARTIFACTS_ASSET):
+        spec = specs[key]
+        assert spec.group_name == "models" and spec.owners and "\n" not in spec.description
+        assert spec.partitions_def == specs[MODEL].partitions_def
+    deps = {dep.asset_key: dep for spec in backtest_report.specs for dep in spec.deps}
+    assert MODEL not in deps
+    assert isinstance(deps[ARTIFACTS_ASSET].partition_mapping, dg.MultiToSingleDimensionPartitionMapping)
 
 
 def test_artifact_is_written_with_the_recorded_hash(trained):

@@ -8,7 +8,7 @@ import pytest
 
 from kalshi_wx.core.payloads.kalshi import markets_frame
 from kalshi_wx.warehouse.backends import backend_from_url
-from kalshi_wx.warehouse.schemas import MARKETS, TableSchema
+from kalshi_wx.warehouse.schemas import MARKETS, PANEL, TableSchema
 
 READINGS = TableSchema(
     "lab.readings",
@@ -123,6 +123,26 @@ def test_schema_drift_is_reported_not_silently_mixed(backend):
     with pytest.raises(RuntimeError, match=r"lab.readings has columns .* expects"):
         drifted_frame = readings("nyc", day, [1.0]).with_columns(extra=pl.lit("x"))
         backend.write_partition(drifted, drifted_frame, "nyc", day)
+
+
+def test_latest_settled_day_is_the_last_day_whose_panel_has_the_settled_high(backend):
+    assert backend.latest_settled_day("nyc") is None  # no panel yet
+    # The panel columns the query reads; dbt builds the real table.
+    panel = TableSchema(
+        PANEL.name,
+        {"city": pl.Utf8, "climate_date": pl.Date, "ticker": pl.Utf8, "settled_max_f": pl.Int32},
+        key=("ticker",),
+    )
+    d1, d2, d3 = date(2026, 6, 1), date(2026, 6, 2), date(2026, 6, 3)
+    for city, day, settled in (("nyc", d1, 71), ("nyc", d2, 75), ("nyc", d3, None), ("chi", d3, 60)):
+        frame = pl.DataFrame(
+            {"city": [city], "climate_date": [day], "ticker": ["KXHIGH-B72.5"], "settled_max_f": [settled]},
+            schema=panel.columns,
+        )
+        backend.write_partition(panel, frame, city, day)
+    assert backend.latest_settled_day("nyc") == d2  # d3 is in the panel but not settled yet
+    assert backend.latest_settled_day("chi") == d3
+    assert backend.latest_settled_day("aus") is None
 
 
 def test_backend_from_url_and_redaction(tmp_path):

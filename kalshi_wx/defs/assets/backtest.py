@@ -24,7 +24,8 @@ from kalshi_wx.core.backtest import (
     run_backtest,
 )
 from kalshi_wx.core.backtest.performance import TURNOVER
-from kalshi_wx.core.models import latest_model_before, load_model, move_signal
+from kalshi_wx.core.models.train import move_signal
+from kalshi_wx.core.models.walk_forward import latest_model_before
 from kalshi_wx.core.settlement import settled_winners
 from kalshi_wx.defs.assets.common import MARKETS_INPUT, OWNERS, WAREHOUSE_POOL, warehouse_out
 from kalshi_wx.defs.partitions import (
@@ -38,6 +39,7 @@ from kalshi_wx.defs.partitions import (
 from kalshi_wx.defs.settings import BacktestSettings, backfill_command, kalshi_wx_home, settings, storage_kind
 from kalshi_wx.reports.backtest import build_range_report
 from kalshi_wx.reports.markdown import markdown_table
+from kalshi_wx.warehouse.artifacts import load_model
 from kalshi_wx.warehouse.resource import Warehouse
 from kalshi_wx.warehouse.schemas import (
     BACKTEST_DAYS,
@@ -56,8 +58,9 @@ SETTINGS: BacktestSettings = settings().backtest
 STRATEGY_SIGNALS = {"fused_edge": "p_fused_norm", "wx_edge": "p_wx"}
 MODEL_STRATEGY = MoveSignalStrategy.name
 
-CITY_MODEL_DEP = dg.AssetDep(
-    ["models", "cross_bracket_model"],
+# The day's model is picked from the city's models.artifacts rows (every training window so far).
+MODEL_ARTIFACTS_DEP = dg.AssetDep(
+    ["models", "artifacts"],
     partition_mapping=city_of_city_day,
 )
 
@@ -124,7 +127,7 @@ def _model_run(warehouse: Warehouse, city_key: str, day: date) -> tuple[Strategy
         "fused_pmf": dg.AssetIn(["pmf", "fused_pmf"]),
         "settlement": dg.AssetIn(["weather", "settlement"]),
     },
-    deps=[["features", "minute_panel_full"], CITY_MODEL_DEP],
+    deps=[["features", "minute_panel_full"], MODEL_ARTIFACTS_DEP],
 )
 def backtest_report(
     context: dg.AssetExecutionContext,

@@ -3,26 +3,23 @@
 The window is ``window`` in ``config/models.yaml`` unless the run's config overrides it: fixed
 (start and end days) or the last N days ending on the latest settled day of the city's panel, a
 day whose panel is complete. Fitted models go to ``$KALSHI_WX_HOME/artifacts/models/<city>/<start>_<end>/``;
-their test-day scores go to ``models.metrics`` and the artifact's path and hash to
-``models.artifacts``, both under (city, the window's last day).
+their test-day scores (``models/metrics``) and the artifact's path and hash (``models/artifacts``)
+are outputs of the same step, stored under (city, the window's last day).
 
 No `from __future__ import annotations` here: Dagster validates the `context` annotation.
 """
 
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
-from kalshi_wx.core.models import (
-    METRIC_COLUMNS,
-    MIN_DAYS,
-    SPLITS,
-    TrainedModels,
-    save_model,
-    train_cross_bracket_models,
-)
-from kalshi_wx.defs.assets.common import OWNERS, WAREHOUSE_POOL
+from kalshi_wx.core.models.metrics import METRIC_COLUMNS
+from kalshi_wx.core.models.settings import MIN_DAYS, TrainWindow
+from kalshi_wx.core.models.splits import SPLITS
+from kalshi_wx.core.models.train import TrainedModels, train_cross_bracket_models
+from kalshi_wx.defs.assets.common import OWNERS, WAREHOUSE_POOL, warehouse_out
 from kalshi_wx.defs.partitions import city_of, city_of_city_day, city_partitions
 from kalshi_wx.defs.settings import (
     ModelsSettings,
@@ -30,14 +27,15 @@ from kalshi_wx.defs.settings import (
     kalshi_wx_home,
     parse_train_window,
     settings,
-    storage_kind,
 )
 from kalshi_wx.reports.markdown import markdown_table
+from kalshi_wx.warehouse.artifacts import save_model
 from kalshi_wx.warehouse.resource import Warehouse
-from kalshi_wx.warehouse.schemas import MODEL_ARTIFACTS, MODEL_METRICS, PANEL
+from kalshi_wx.warehouse.schemas import PANEL
 
 SETTINGS: ModelsSettings = settings().models
 
+MODEL = dg.AssetKey(["models", "cross_bracket_model"])
 PANEL_DEP = dg.AssetDep(
     ["features", "minute_panel_full"],
     partition_mapping=city_of_city_day,
@@ -50,15 +48,6 @@ class TrainingWindowConfig(dg.Config):
     start: str | None = None
     end: str | None = None
     last_days: int | None = None
-
-
-def _latest_settled_day(warehouse: Warehouse, city_key: str) -> date | None:
-    if PANEL.name not in warehouse.backend.existing_tables():
-        return None
-    return warehouse.backend.query(
-        f"SELECT max(climate_date) AS day FROM {PANEL.name} WHERE city = %s AND settled_max_f IS NOT NULL",
-        [city_key],
-    ).item()
 
 
 def _metrics_rows(trained: TrainedModels, city_key: str, start: date, end: date, sha256: str) -> pl.DataFrame:
@@ -79,30 +68,78 @@ def _metrics_rows(trained: TrainedModels, city_key: str, start: date, end: date,
     )
 
 
+def _artifact_row(city_key: str, start: date, end: date, path_in_home: Path, sha256: str) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "city": [city_key],
+            "climate_date": [end],
+            "window_start": [start],
+            "path": [path_in_home.as_posix()],
+            "sha256": [sha256],
+        }
+    )
+
+
 def _metrics_table(metrics: pl.DataFrame) -> str:
     return markdown_table(
         metrics.select((pl.col("horizon_min").cast(pl.Utf8) + " min").alias("horizon"), "model", *METRIC_COLUMNS)
     )
 
 
-@dg.asset(
-    key=["models", "cross_bracket_model"],
+def _model_metadata(
+    trained: TrainedModels, window: TrainWindow, start: date, end: date, days: list[date], path: Path, sha256: str
+) -> dict:
+    per_model = {
+        f"h{row['horizon_min']}m_{row['model']}_{metric}": float(row[metric])
+        for row in trained.metrics.iter_rows(named=True)
+        for metric in ("accuracy", "roc_auc", "brier", "ece")
+    }
+    rows_per_split = {f"n_{s}_h{h}m": n for h, counts in trained.n_rows.items() for s, n in counts.items()}
+    return {
+        "path": dg.MetadataValue.path(str(path)),
+        "sha256": sha256,
+        "window": f"{start}..{end}",
+        "window_rule": window.describe(),
+        "days_in_panel": dg.MetadataValue.json([d.isoformat() for d in days]),
+        "splits": dg.MetadataValue.json(trained.split.as_dict()),
+        "metrics": dg.MetadataValue.md(_metrics_table(trained.metrics)),
+        "seed": trained.seed,
+        **per_model,
+        **rows_per_split,
+    }
+
+
+@dg.multi_asset(
+    outs={
+        "cross_bracket_model": dg.AssetOut(
+            key=MODEL,
+            description=(
+                "Calibrated logistic regression and xgboost of each bracket's next 1/5-minute mid move, "
+                "scored on later days."
+            ),
+            kinds={"scikit-learn", "xgboost"},
+            owners=OWNERS,
+        ),
+        "metrics": warehouse_out(
+            "models", "metrics", "Test-day accuracy, ROC AUC, Brier and ECE of each model of a training run."
+        ),
+        "artifacts": warehouse_out(
+            "models", "artifacts", "Where a training run's pickled models are, and their SHA-256."
+        ),
+    },
+    name="models__cross_bracket_model",
     group_name="models",
-    kinds={"scikit-learn", "xgboost", storage_kind()},
-    owners=OWNERS,
     partitions_def=city_partitions,
     pool=WAREHOUSE_POOL,
     deps=[PANEL_DEP],
 )
-def cross_bracket_model(
-    context: dg.AssetExecutionContext, config: TrainingWindowConfig, warehouse: Warehouse
-) -> dg.MaterializeResult:
-    """Calibrated logistic regression and xgboost of each bracket's next 1/5-minute mid move, scored on later days."""
+def cross_bracket_model(context: dg.AssetExecutionContext, config: TrainingWindowConfig, warehouse: Warehouse):
+    """Trains a city's move models on a window of days; stores the pickle and records its scores and hash."""
     city_key = city_of(context.partition_key)
     override = config.model_dump(exclude_none=True)
     window = parse_train_window(override, "run config") if override else SETTINGS.window
     try:
-        start, end = window.resolve(_latest_settled_day(warehouse, city_key))
+        start, end = window.resolve(warehouse.latest_settled_day(city_key))
     except ValueError as exc:
         raise dg.Failure(
             description=f"{city_key}: {exc}; backfill settled days (`{backfill_command(city_key)}`)"
@@ -123,37 +160,13 @@ def cross_bracket_model(
     trained = train_cross_bracket_models(panel, SETTINGS.settings, SETTINGS.seed)
     home = kalshi_wx_home()
     path, sha256 = save_model(trained, home / "artifacts" / "models" / city_key / f"{start}_{end}")
-    warehouse.write_partition(MODEL_METRICS, _metrics_rows(trained, city_key, start, end, sha256), city_key, end)
-    artifact = pl.DataFrame(
-        {
-            "city": [city_key],
-            "climate_date": [end],
-            "window_start": [start],
-            "path": [path.relative_to(home).as_posix()],
-            "sha256": [sha256],
-        }
-    )
-    warehouse.write_partition(MODEL_ARTIFACTS, artifact, city_key, end)
-
-    per_model = {
-        f"h{row['horizon_min']}m_{row['model']}_{metric}": float(row[metric])
-        for row in trained.metrics.iter_rows(named=True)
-        for metric in ("accuracy", "roc_auc", "brier", "ece")
-    }
-    rows_per_split = {f"n_{s}_h{h}m": n for h, counts in trained.n_rows.items() for s, n in counts.items()}
-    return dg.MaterializeResult(
-        metadata={
-            "path": dg.MetadataValue.path(str(path)),
-            "sha256": sha256,
-            "window": f"{start}..{end}",
-            "window_rule": window.describe(),
-            "days_in_panel": dg.MetadataValue.json([d.isoformat() for d in days]),
-            "splits": dg.MetadataValue.json(trained.split.as_dict()),
-            "metrics": dg.MetadataValue.md(_metrics_table(trained.metrics)),
-            "seed": SETTINGS.seed,
-            **per_model,
-            **rows_per_split,
-        },
+    # The tables first: if storing them fails, no model is recorded without its scores and hash.
+    yield dg.Output(_metrics_rows(trained, city_key, start, end, sha256), output_name="metrics")
+    yield dg.Output(_artifact_row(city_key, start, end, path.relative_to(home), sha256), output_name="artifacts")
+    # No value: the pickle is already on disk, so the IO manager stores nothing for the model itself.
+    yield dg.MaterializeResult(
+        asset_key=MODEL,
+        metadata=_model_metadata(trained, window, start, end, days, path, sha256),
         # Same data and seed give the same bytes, so an unchanged re-run keeps its data version.
         data_version=dg.DataVersion(sha256),
     )
