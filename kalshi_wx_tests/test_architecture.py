@@ -1,4 +1,4 @@
-"""The layers of docs/ARCHITECTURE.md hold: the import contract passes on the package and breaks on a wrong-way import."""
+"""The layers of docs/ARCHITECTURE.md hold: the import contract passes, and breaks on a wrong-way import."""
 
 from __future__ import annotations
 
