@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import dagster as dg
 
 from kalshi_wx.defs.assets import backtest, kalshi, models, pmf, weather
@@ -18,7 +20,7 @@ from kalshi_wx.defs.jobs import (
 from kalshi_wx.defs.resources import build_resources
 
 
-def build_definitions(resources: dict[str, object] | None = None) -> dg.Definitions:
+def build_definitions(resources: Mapping[str, object] | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[*dg.load_assets_from_modules([kalshi, weather, pmf, models, backtest]), dbt_features_assets],
         asset_checks=[*raw_table_checks, *pmf_checks],

@@ -12,7 +12,7 @@ import warnings
 from datetime import date, timedelta
 from pathlib import Path
 
-from kalshi_wx.defs.settings import default_warehouse_url, kalshi_wx_home, settings
+from kalshi_wx.defs.settings import SourceMode, default_warehouse_url, kalshi_wx_home, settings
 
 DEMO_START = date(2026, 6, 1)
 DEMO_CITIES = ("nyc", "chi")
@@ -47,7 +47,7 @@ def _print_progress(i: int, total: int, outcome) -> None:
 
 
 def _materialize(
-    cities: list[str], start: date, end: date, *, mode: str | None, warmup_days: int = 0, verbose: bool = False
+    cities: list[str], start: date, end: date, *, mode: SourceMode | None, warmup_days: int = 0, verbose: bool = False
 ) -> int:
     import dagster as dg
 
@@ -85,7 +85,7 @@ def _materialize(
 
 
 def _run_per_city(
-    job_name: str, cities: list[str], op_config: dict[str, dict], *, mode: str | None, verbose: bool
+    job_name: str, cities: list[str], op_config: dict[str, dict], *, mode: SourceMode | None, verbose: bool
 ) -> list:
     """One run of a per-city job (models, reports) per city on the local instance, with progress."""
     import dagster as dg
@@ -112,7 +112,7 @@ REPORT_KEY = "backtest/backtest_range_report"
 
 
 def _range_reports(
-    cities: list[str], start: date, end: date, *, mode: str | None, verbose: bool, out: str | None = None
+    cities: list[str], start: date, end: date, *, mode: SourceMode | None, verbose: bool, out: str | None = None
 ) -> int:
     """Materialize backtest/backtest_range_report per city and print each headline and HTML path."""
     config = {"start": start.isoformat(), "end": end.isoformat(), **({"out_dir": out} if out else {})}

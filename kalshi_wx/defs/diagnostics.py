@@ -20,6 +20,12 @@ def scores_markdown(scores: pl.DataFrame, std_offset: int) -> str:
     )
 
 
+def _max_abs_error(sums: pl.Series) -> float:
+    """Largest ``|sum - 1|`` over the minutes; 0 when there are none."""
+    worst = (sums - 1).abs().max()
+    return float(worst) if isinstance(worst, float | int) else 0.0
+
+
 def pmf_diagnostics(
     fused: pl.DataFrame,
     winners: dict[str, bool] | None,
@@ -30,7 +36,7 @@ def pmf_diagnostics(
     """Metadata: PMF sum check always; scores and the reliability plot once the day is settled."""
     sums = fused.group_by("ts").agg(pl.col("p_fused_norm").sum().alias("s"), pl.col("p_wx").sum().alias("w"))
     metadata: dict = {
-        "max_abs_pmf_sum_error": float(max((sums["s"] - 1).abs().max() or 0.0, (sums["w"] - 1).abs().max() or 0.0)),
+        "max_abs_pmf_sum_error": max(_max_abs_error(sums["s"]), _max_abs_error(sums["w"])),
         "minutes_with_market_pmf": fused.filter(pl.col("p_mkt").is_not_null())["ts"].n_unique(),
     }
     if winners is None:

@@ -8,9 +8,11 @@ Warehouse: DuckDB under ``$KALSHI_WX_HOME`` unless ``KALSHI_WX_WAREHOUSE_URL`` i
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import dagster as dg
 
-from kalshi_wx.defs.dbt.resource import dbt_cli_resource
+from kalshi_wx.defs.dbt.resource import WarehouseDbtCliResource, dbt_cli_resource
 from kalshi_wx.defs.settings import SourceMode, default_warehouse_url, settings, source_mode
 from kalshi_wx.sources.kalshi.client import KalshiClient
 from kalshi_wx.sources.nws import NwsClient
@@ -59,7 +61,18 @@ class NwsResource(dg.ConfigurableResource):
         return NwsClient()
 
 
-def build_resources(mode: SourceMode | None = None, warehouse_url: str | None = None) -> dict[str, object]:
+class Resources(TypedDict):
+    """The code location's resources, under the keys its assets and IO manager ask for."""
+
+    warehouse: Warehouse
+    io_manager: WarehouseIOManager
+    kalshi: KalshiResource
+    weather: VisualCrossingResource
+    nws: NwsResource
+    dbt: WarehouseDbtCliResource
+
+
+def build_resources(mode: SourceMode | None = None, warehouse_url: str | None = None) -> Resources:
     mode = mode or source_mode()
     warehouse = Warehouse(url=warehouse_url or default_warehouse_url())
     return {

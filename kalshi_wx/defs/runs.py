@@ -6,7 +6,7 @@ import contextlib
 import io
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -24,7 +24,7 @@ class PartitionOutcome:
     seconds: float
     failed_checks: list[str] = field(default_factory=list)
     error: str | None = None
-    materializations: dict[str, dict] = field(default_factory=dict)  # asset key -> metadata
+    materializations: dict[str, Mapping[str, dg.MetadataValue]] = field(default_factory=dict)  # asset key -> metadata
 
 
 def _execute(job: dg.JobDefinition, log_level: str, **kwargs) -> dg.ExecuteInProcessResult:
@@ -50,10 +50,15 @@ def _outcome(key: str, result: dg.ExecuteInProcessResult, started: float) -> Par
     ]
     error = None
     if not result.success:
-        failures = [e for e in result.all_events if e.is_step_failure and e.step_failure_data]
-        error = "; ".join(f"{e.step_key}: {e.step_failure_data.error.message.strip()}" for e in failures)
+        failures = [
+            (e.step_key, e.step_failure_data.error)
+            for e in result.all_events
+            if e.is_step_failure and e.step_failure_data
+        ]
+        error = "; ".join(f"{step}: {err.message.strip() if err else 'no error info'}" for step, err in failures)
     materializations = {
-        e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()
+        e.materialization.asset_key.to_user_string(): e.materialization.metadata
+        for e in result.get_asset_materialization_events()
     }
     return PartitionOutcome(
         key, result.success, time.monotonic() - started, failed_checks, error or None, materializations

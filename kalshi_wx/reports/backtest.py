@@ -31,7 +31,7 @@ class RangeReport:
 
 
 def _ladder_rungs(markets: pl.DataFrame) -> dict[str, int]:
-    rungs = {}
+    rungs: dict[str, int] = {}
     for _, day in markets.group_by("climate_date"):
         ordered = sorted(brackets_of(day), key=lambda b: -10_000 if b.lo is None else b.lo)
         rungs |= {b.ticker: i for i, b in enumerate(ordered)}
@@ -40,7 +40,7 @@ def _ladder_rungs(markets: pl.DataFrame) -> dict[str, int]:
 
 def _settled_outcomes(fused: pl.DataFrame, markets: pl.DataFrame, settlement: pl.DataFrame) -> pl.DataFrame:
     """p_fused_norm with the 0/1 outcome of its bracket, for settled days only."""
-    won = {}
+    won: dict[str, bool] = {}
     for (day,), day_markets in markets.group_by("climate_date"):
         won |= settled_winners(day_markets, settlement.filter(pl.col("climate_date") == day)) or {}
     return fused.filter(pl.col("ticker").is_in(list(won))).select(

@@ -103,6 +103,7 @@ class LoopbackServer:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # bound AF_INET: getsockname() names the host as str, never bytes
         return f"http://{host}:{port}"
 
     def start(self) -> LoopbackServer:

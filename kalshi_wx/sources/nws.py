@@ -79,7 +79,10 @@ def _require(obj: Any, key: str, kind: type, endpoint: str, path: str) -> Any:
 
 
 def _require_time(obj: Any, key: str, endpoint: str, path: str) -> datetime:
-    return parse_time(_require(obj, key, str, endpoint, path), source=endpoint, field=f"{path}{key}")
+    value = parse_time(_require(obj, key, str, endpoint, path), source=endpoint, field=f"{path}{key}")
+    if value is None:  # parse_time reads "" as no time
+        raise PayloadError(endpoint, "empty", field=f"{path}{key}")
+    return value
 
 
 def _same_station(name: str, city: City) -> bool:

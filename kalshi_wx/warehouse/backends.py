@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import duckdb
 import polars as pl
+from polars._typing import PolarsDataType
 
 from kalshi_wx.warehouse.schemas import PANEL, TableSchema
 
@@ -36,7 +37,7 @@ _DUCKDB_TYPES = {
 _POSTGRES_TYPES = {**_DUCKDB_TYPES, pl.Utf8: "TEXT", pl.Float64: "DOUBLE PRECISION"}
 
 
-def _sql_type(dtype: pl.DataType, base: dict) -> str:
+def _sql_type(dtype: PolarsDataType, base: dict) -> str:
     if isinstance(dtype, pl.Datetime):
         return "TIMESTAMPTZ"
     if isinstance(dtype, pl.Decimal):
@@ -107,7 +108,8 @@ class WarehouseBackend(ABC):
         """Rows of ``table``, optionally one city and one date or an inclusive date range."""
         if table.name not in self.existing_tables():
             return pl.DataFrame(schema=table.polars_schema)
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[object] = []
         if city is not None:
             clauses.append("city = %s")
             params.append(city)

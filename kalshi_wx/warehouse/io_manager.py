@@ -51,8 +51,10 @@ def frame_metadata(table: TableSchema, frame: pl.DataFrame) -> dict:
     """Row count and the time range covered, for the Dagster UI."""
     metadata: dict = {"table": table.name, "dagster/row_count": frame.height}
     if "ts" in frame.columns and frame.height:
-        metadata["first_ts"] = frame["ts"].min().isoformat()
-        metadata["last_ts"] = frame["ts"].max().isoformat()
+        first, last = frame["ts"].min(), frame["ts"].max()
+        assert isinstance(first, date) and isinstance(last, date), "ts is a timestamp column"
+        metadata["first_ts"] = first.isoformat()
+        metadata["last_ts"] = last.isoformat()
     return metadata
 
 

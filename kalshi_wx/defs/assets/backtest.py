@@ -24,7 +24,7 @@ from kalshi_wx.core.backtest import (
     run_backtest,
 )
 from kalshi_wx.core.backtest.performance import TURNOVER
-from kalshi_wx.core.models.train import move_signal
+from kalshi_wx.core.models.train import TrainedModels, move_signal
 from kalshi_wx.core.models.walk_forward import latest_model_before
 from kalshi_wx.core.settlement import settled_winners
 from kalshi_wx.defs.assets.common import MARKETS_INPUT, OWNERS, WAREHOUSE_POOL, warehouse_out
@@ -93,6 +93,8 @@ def _model_run(warehouse: Warehouse, city_key: str, day: date) -> tuple[Strategy
         ) from None
     except ValueError as exc:
         raise dg.Failure(description=str(exc)) from None
+    if not isinstance(models, TrainedModels):
+        raise dg.Failure(description=f"{path} holds a {type(models).__name__}, not the TrainedModels of a training run")
     panel = warehouse.read(PANEL, city=city_key, climate_date=day)
     signal = move_signal(models, panel, settings.horizon_min, settings.model)
     used = (
@@ -221,12 +223,10 @@ class ReportRangeConfig(dg.Config):
 
 def _report_range(context: dg.AssetExecutionContext, config: ReportRangeConfig, city_key: str) -> tuple[date, date]:
     try:
-        chosen = [None if v is None else date.fromisoformat(v) for v in (config.start, config.end)]
+        start, end = [None if v is None else date.fromisoformat(v) for v in (config.start, config.end)]
     except ValueError as exc:
         raise dg.Failure(description=f"run config start/end: {exc} (expected YYYY-MM-DD)") from None
-    if None not in chosen:
-        start, end = chosen
-    else:
+    if start is None or end is None:
         done = sorted(
             city_and_date(key)[1]
             for key in context.instance.get_materialized_partitions(BACKTEST_REPORT)
@@ -239,7 +239,7 @@ def _report_range(context: dg.AssetExecutionContext, config: ReportRangeConfig, 
                     f"{backfill_command(city_key)}"
                 )
             )
-        start, end = chosen[0] or done[0], chosen[1] or done[-1]
+        start, end = start or done[0], end or done[-1]
     if end < start:
         raise dg.Failure(description=f"report range end {end} is before start {start}")
     return start, end

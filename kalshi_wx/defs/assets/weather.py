@@ -32,13 +32,14 @@ def vc_minutes(context: dg.AssetExecutionContext, weather: VisualCrossingResourc
     off_station = frame.filter(~pl.col("station_ok")).height
     if off_station:
         context.log.warning(f"{off_station} of {frame.height} rows did not come from {cfg.station} alone")
+    max_temp_f = frame["temp_f"].max()  # Float64: a float, or None when there are no rows
     return dg.Output(
         frame,
         metadata={
             "station": cfg.station,
             "query_cost": result.query_cost,
             "rows_from_other_stations": off_station,
-            "max_temp_f": frame["temp_f"].max() if frame.height else None,
+            "max_temp_f": max_temp_f if isinstance(max_temp_f, float) else None,
         },
     )
 
@@ -66,12 +67,13 @@ def vc_forecast(context: dg.AssetExecutionContext, weather: VisualCrossingResour
     )
     if frame.height < 24:
         context.log.warning(f"forecast covers {frame.height} of the climate day's 24 hours")
+    forecast_high_f = frame["temp_f"].max()  # Float64: a float, or None when there are no rows
     return dg.Output(
         frame,
         metadata={
             "issued_at": issued_at.isoformat(),
             "query_cost": result.query_cost,
-            "forecast_high_f": frame["temp_f"].max() if frame.height else None,
+            "forecast_high_f": forecast_high_f if isinstance(forecast_high_f, float) else None,
         },
     )
 

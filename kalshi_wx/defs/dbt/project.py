@@ -99,9 +99,10 @@ def prepare_manifest(project: DbtProject) -> None:
             return
         log.info("dbt manifest %s is missing or stale: running `dbt parse`", project.manifest_path)
         started = time.monotonic()
+        target = ["--target", project.target] if project.target is not None else []  # else the profile's default
         result = subprocess.run(
             [DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(project.project_dir),
-             "--profiles-dir", str(project.profiles_dir), "--target", project.target,
+             "--profiles-dir", str(project.profiles_dir), *target,
              "--target-path", str(project.project_dir / project.target_path)],
             env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
             capture_output=True,

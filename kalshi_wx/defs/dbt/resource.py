@@ -50,8 +50,10 @@ class WarehouseDbtCliResource(DbtCliResource):
 
 def dbt_cli_resource(warehouse: Warehouse) -> WarehouseDbtCliResource:
     """The ``dbt`` resource for ``warehouse``."""
+    # At run time the inherited DbtCliResource.__init__ takes a DbtProject (and its profiles dir, target,
+    # state path); mypy types this subclass's __init__ from its fields (dagster's dataclass_transform): str.
     return WarehouseDbtCliResource(
-        project_dir=dbt_project,
+        project_dir=dbt_project,  # type: ignore[arg-type]
         target=dbt_connection(warehouse.url).target,
         dbt_executable=DBT_EXECUTABLE,
         warehouse=warehouse,

@@ -230,7 +230,8 @@ class KalshiClient(SourceClient):
         """
         method = method.upper()
         endpoint = f"kalshi {method} {path}"
-        if signed and self._signer is None:
+        signer = self._signer if signed else None
+        if signed and signer is None:
             raise ConfigError(f"{endpoint} needs KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH")
         url = self.base_url + path
         signed_path = self._base_path + path
@@ -238,7 +239,7 @@ class KalshiClient(SourceClient):
 
         def send() -> httpx.Response:
             self._limiter.acquire(method, path)
-            headers = self._signer.headers(method, signed_path) if signed else None
+            headers = signer.headers(method, signed_path) if signer is not None else None
             started = time.perf_counter()
             response = self._http.request(method, url, params=query, json=json_body, headers=headers)
             log.debug("%s -> %s (%.0f ms)", endpoint, response.status_code, 1000 * (time.perf_counter() - started))

@@ -105,7 +105,7 @@ def build_ladder(series: str, climate_date: date, forecast_high: float) -> tuple
     """
     event = event_ticker(series, climate_date)
     r = math.floor(forecast_high)
-    strikes = [(f"{event}-T{r - 3}", "less", None, r - 3)]
+    strikes: list[tuple[str, str, int | None, int | None]] = [(f"{event}-T{r - 3}", "less", None, r - 3)]
     strikes += [(f"{event}-B{lo}.5", "between", lo, lo + 1) for lo in (r - 3, r - 1, r + 1, r + 3)]
     strikes.append((f"{event}-T{r + 4}", "greater", r + 4, None))
     specs = [

@@ -7,7 +7,7 @@ Markets that settled before ``SimConfig.historical_cutoff`` are served only unde
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from kalshi_wx.core.cities import City
 from kalshi_wx.sources.loopback import Request, Response
@@ -59,7 +59,7 @@ def _status_arg(req: Request) -> str | None:
     return raw
 
 
-def _series_filter(config: SimConfig, req: Request) -> City | None | bool:
+def _series_filter(config: SimConfig, req: Request) -> City | None | Literal[False]:
     """The series asked for; False when it names a series the simulator does not list."""
     series = req.arg("series_ticker")
     if not series:

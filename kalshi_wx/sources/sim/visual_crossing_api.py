@@ -271,6 +271,7 @@ def timeline(config: SimConfig, query: VcQuery) -> dict[str, Any]:
     days, cost = [], 0
     for offset in range((query.last - query.first).days + 1):
         day = query.first + timedelta(days=offset)
+        doc: dict[str, Any] | None
         if query.forecast_basis is not None:
             doc, records = _forecast_day(config, query, day, query.forecast_basis)
         else:
@@ -285,7 +286,9 @@ def timeline(config: SimConfig, query: VcQuery) -> dict[str, Any]:
         zone = ZoneInfo(query.city.timezone)
         zone_name = query.city.timezone
         first_start = datetime.combine(query.first, time(12), zone)
-        offset_hours = first_start.utcoffset().total_seconds() / 3600
+        utc_offset = first_start.utcoffset()
+        assert utc_offset is not None  # first_start is aware
+        offset_hours = utc_offset.total_seconds() / 3600
     return {
         "queryCost": cost,
         "latitude": lat,

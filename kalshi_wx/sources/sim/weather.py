@@ -141,8 +141,8 @@ def _residual(seed: int, city_key: str, day: date, rng: np.random.Generator) -> 
     shocks = rng.normal(0.0, sd * math.sqrt(1.0 - phi * phi), MINUTES_PER_DAY)
     path = np.empty(MINUTES_PER_DAY + 1)
     path[0] = _edge_value(seed, city_key, day, sd)
-    for k in range(MINUTES_PER_DAY):
-        path[k + 1] = phi * path[k] + shocks[k]
+    for i in range(MINUTES_PER_DAY):
+        path[i + 1] = phi * path[i] + shocks[i]
     end = _edge_value(seed, city_key, day + timedelta(days=1), sd)
     k = np.arange(MINUTES_PER_DAY + 1, dtype=np.float64)
     path += (end - path[-1]) * np.sinh(theta * k) / math.sinh(theta * MINUTES_PER_DAY)
