@@ -37,13 +37,15 @@ class Bracket:
         return f"{self.lo}° to {self.hi}°"
 
 
-def _strike(value, *, field: str, ticker: str, source: str) -> float:
+def _strike(value: object, *, field: str, ticker: str, source: str) -> float:
     if value is None or isinstance(value, bool) or not isinstance(value, int | float):
         raise PayloadError(source, f"strike must be a number, got {value!r}", field=field, ticker=ticker)
     return float(value)
 
 
-def bracket_from_strikes(ticker: str, strike_type: str, floor_strike, cap_strike, *, source: str = "market") -> Bracket:
+def bracket_from_strikes(
+    ticker: str, strike_type: str, floor_strike: object, cap_strike: object, *, source: str = "market"
+) -> Bracket:
     """The whole-degree YES range of one market (reference/kalshi_api.md s4)."""
     if strike_type in ("greater", "greater_or_equal"):
         floor = _strike(floor_strike, field="floor_strike", ticker=ticker, source=source)

@@ -5,8 +5,9 @@ The order path never touches floats; analytics may convert afterwards.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 
 from kalshi_wx.core.errors import PayloadError
 
@@ -52,7 +53,15 @@ def parse_count(value: Any, *, source: str, field: str, ticker: str | None = Non
     return count
 
 
-def optional(parse, obj: dict, field: str, *, source: str, ticker: str | None = None) -> Decimal | None:
+class FixedPointParser(Protocol):
+    """``parse_dollars``, ``parse_price`` or ``parse_count``."""
+
+    def __call__(self, value: Any, *, source: str, field: str, ticker: str | None = None) -> Decimal: ...
+
+
+def optional(
+    parse: FixedPointParser, obj: Mapping[str, Any], field: str, *, source: str, ticker: str | None = None
+) -> Decimal | None:
     """Parse ``obj[field]`` with ``parse`` when present and non-empty, else None."""
     value = obj.get(field)
     if value is None or value == "":
@@ -60,7 +69,9 @@ def optional(parse, obj: dict, field: str, *, source: str, ticker: str | None = 
     return parse(value, source=source, field=field, ticker=ticker)
 
 
-def required(parse, obj: dict, field: str, *, source: str, ticker: str | None = None) -> Decimal:
+def required(
+    parse: FixedPointParser, obj: Mapping[str, Any], field: str, *, source: str, ticker: str | None = None
+) -> Decimal:
     """Parse ``obj[field]`` with ``parse``; a missing field is a PayloadError naming it."""
     if field not in obj or obj[field] is None:
         raise PayloadError(source, "required field is missing", field=field, ticker=ticker)

@@ -7,9 +7,10 @@ from datetime import date
 import polars as pl
 
 from kalshi_wx.core.brackets import brackets_of
+from kalshi_wx.core.payloads.kalshi import ColumnTypes
 from kalshi_wx.core.payloads.nws_cli import ClimateSummary
 
-SETTLEMENT_SCHEMA = {
+SETTLEMENT_SCHEMA: ColumnTypes = {
     "city": pl.Utf8,
     "climate_date": pl.Date,
     "station": pl.Utf8,

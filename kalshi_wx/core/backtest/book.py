@@ -80,7 +80,7 @@ class Fill(NamedTuple):
     ts_us: int
     side: Side  # the contract bought
     yes_price: Decimal  # the V2 YES-book price it filled at
-    count: int
+    count: int  # type: ignore[assignment]  # shadows tuple.count on purpose (mypy#3950); renaming is an API change
     liquidity: Liquidity  # how it filled: maker (rested) or taker (crossed)
     fee: Decimal  # this fill's share of the order's rounded fee
 

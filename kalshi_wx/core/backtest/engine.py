@@ -28,6 +28,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TypedDict
 
 import polars as pl
 
@@ -53,11 +54,25 @@ class BacktestDay:
     settled_yes: dict[str, bool] | None
 
 
+class ManyMetrics(TypedDict, total=False):
+    """``ManyResult.metrics``; ``run_many`` sets every key."""
+
+    n_days: int
+    gross: float
+    fees: float
+    net: float
+    mean_net_per_day: float
+    sd_net_per_day: float
+    se_net_per_day: float
+    sharpe_by_day: float | None
+    all_settled: bool
+
+
 @dataclass(frozen=True)
 class ManyResult:
     days: pl.DataFrame  # label, gross, fees, net (Decimal), n_orders, n_fills, contracts, settled
     results: tuple[BacktestResult, ...]
-    metrics: dict = field(default_factory=dict)
+    metrics: ManyMetrics = field(default_factory=ManyMetrics)
 
 
 def run_backtest(
@@ -130,7 +145,7 @@ def run_many(days: Iterable[BacktestDay], strategy: Strategy, config: BacktestCo
     n_days = len(net)
     sd = float(net.std(ddof=1)) if n_days > 1 else float("nan")
     mean = float(net.mean()) if n_days else float("nan")
-    metrics = {
+    metrics: ManyMetrics = {
         "n_days": n_days,
         "gross": float(sum(frame["gross"].to_list(), _ZERO)),
         "fees": float(sum(frame["fees"].to_list(), _ZERO)),

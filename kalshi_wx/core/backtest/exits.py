@@ -28,6 +28,7 @@ from kalshi_wx.core.backtest.interface import (
     MarketState,
     MinuteView,
     Order,
+    Side,
     Strategy,
     ceil_tick,
     floor_tick,
@@ -40,7 +41,7 @@ def exit_order(market: MarketState, patient: bool) -> Order | None:
     if market.position == 0:
         return None
     long = market.position > 0
-    side = "no" if long else "yes"
+    side: Side = "no" if long else "yes"
     if patient:
         touch = market.ask if long else market.bid
         price = None if touch is None else (ceil_tick(touch) if long else floor_tick(touch))

@@ -158,7 +158,7 @@ def prepare_inputs(book: pl.DataFrame, trades: pl.DataFrame, signal: pl.DataFram
         .filter((pl.col("minute") >= 0) & (pl.col("minute") < t_len))
         .sort("ts_us", "ticker", "yes_price", "count", maintain_order=True)
     )
-    trades_by_minute: list[list] = [[] for _ in range(t_len)]
+    trades_by_minute: list[list[tuple[int, int, Decimal, Decimal, datetime]]] = [[] for _ in range(t_len)]
     for ticker, ts, us, price, count, minute in tr.iter_rows():
         if count <= 0:
             raise ValueError(f"trade on {ticker} at {ts} has count {count}")

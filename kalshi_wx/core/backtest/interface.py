@@ -91,7 +91,7 @@ class TradePrint(NamedTuple):
     ticker: str
     ts: datetime
     yes_price: Decimal
-    count: Decimal
+    count: Decimal  # type: ignore[assignment]  # shadows tuple.count on purpose (mypy#3950); renaming is an API change
 
 
 class MinuteView(NamedTuple):

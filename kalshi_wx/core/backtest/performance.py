@@ -8,6 +8,7 @@ statistics, which are floats by nature.
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import polars as pl
 
@@ -89,7 +90,8 @@ def strategy_summary(fills: pl.DataFrame, strategy_days: pl.DataFrame) -> pl.Dat
                 "gross": float(mine["gross"].sum()),
                 "fees": float(mine["fees"].sum()),
                 "net": float(mine["net"].sum()),
-                "hit_rate": float((settled["gross"] > 0).mean()) if settled.height else None,
+                # polars types Series.mean() as any scalar; a boolean column's mean is a float.
+                "hit_rate": float(cast(float, (settled["gross"] > 0).mean())) if settled.height else None,
                 "max_drawdown": max_drawdown(cumulative),
                 "sharpe_by_day": sharpe_by_day(series),
             }

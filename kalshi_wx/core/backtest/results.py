@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import TypedDict
 
 import numpy as np
 import polars as pl
@@ -30,6 +31,26 @@ class Pnl:
     fees: Decimal
     net: Decimal
     settled: bool  # False: marked to the last known mid instead of settled
+
+
+class BacktestMetrics(TypedDict):
+    """``BacktestResult.metrics``: a JSON-able summary of one event's run."""
+
+    strategy: str
+    n_orders: int
+    n_fills: int
+    n_maker_fills: int
+    n_clipped: int
+    rejected: dict[str, int]  # orders rejected, by reason
+    contracts: int
+    turnover_dollars: float
+    hit_rate: float | None
+    max_drawdown_dollars: float
+    gross: float
+    fees: float
+    net: float
+    settled: bool
+    pnl_by_ticker: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -59,7 +80,7 @@ class BacktestResult:
     positions: pl.DataFrame
     pnl: Pnl
     equity: pl.DataFrame
-    metrics: dict
+    metrics: BacktestMetrics
 
 
 def _payouts(tickers: tuple[str, ...], settled_yes: dict[str, bool] | None, traded: set[int]) -> list[bool | None]:
@@ -139,7 +160,7 @@ def backtest_result(state: Book, settled_yes: dict[str, bool] | None) -> Backtes
 
     traded_sorted = sorted(traded)
     contracts = int(fills["count"].sum()) if fills.height else 0
-    metrics = {
+    metrics: BacktestMetrics = {
         "strategy": state.strategy_name,
         "n_orders": len(state.orders),
         "n_fills": len(state.fills),

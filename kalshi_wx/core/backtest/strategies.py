@@ -22,9 +22,11 @@ from kalshi_wx.core.backtest.interface import (
     BacktestConfig,
     Cancel,
     FeeSchedule,
+    Liquidity,
     MarketState,
     MinuteView,
     Order,
+    Side,
     ceil_tick,
     floor_tick,
     on_grid,
@@ -46,14 +48,20 @@ class _Level(NamedTuple):
     tradable: bool
 
 
+def _level(price: Decimal) -> _Level:
+    return _Level(price, float(price), on_grid(price))
+
+
 @lru_cache(maxsize=8192)
 def _levels(price: Decimal) -> tuple[float, _Level, _Level, _Level, _Level]:
     """A book price's float value, its cent floor and ceiling, and one tick above / below those.
 
     Books hold a few hundred distinct prices, so the Decimal work is done once per price."""
     floor, ceil = floor_tick(price), ceil_tick(price)
-    levels = [_Level(x, float(x), on_grid(x)) for x in (floor, ceil, floor + TICK, ceil - TICK)]
-    return (float(price), *levels)
+    return float(price), _level(floor), _level(ceil), _level(floor + TICK), _level(ceil - TICK)
+
+
+_SIDES: tuple[Side, Side] = ("yes", "no")
 
 
 class _EdgeQuoter:
@@ -80,12 +88,17 @@ class _EdgeQuoter:
         raise NotImplementedError
 
     def _want(
-        self, m: MarketState, side: str, resting: int, view: MinuteView, fee: Callable[[Decimal, bool], float]
-    ) -> tuple[Decimal, str] | None:
+        self,
+        m: MarketState,
+        p: float,
+        side: str,
+        resting: int,
+        view: MinuteView,
+        fee: Callable[[Decimal, bool], float],
+    ) -> tuple[Decimal, Liquidity] | None:
         # Our own resting orders on this side count against the room, but a requote replaces them.
         if (m.room_yes if side == "yes" else m.room_no) + resting == 0:
             return None
-        p = m.p_yes
         yes = side == "yes"
         sign = 1.0 if yes else -1.0  # edge = sign * (p_yes - yes_price) - fee
         far = m.ask if yes else m.bid  # the side we would cross
@@ -121,11 +134,11 @@ class _EdgeQuoter:
 
         out: list[Order | Cancel] = []
         for m in view.markets:
-            for side in ("yes", "no"):
+            for side in _SIDES:
                 resting = [o for o in m.open_orders if o.side == side]
                 want = None
                 if m.p_yes is not None:
-                    want = self._want(m, side, sum(o.remaining for o in resting), view, fee)
+                    want = self._want(m, m.p_yes, side, sum(o.remaining for o in resting), view, fee)
                 if want is not None and want[1] == "maker" and any(o.yes_price == want[0] for o in resting):
                     out += [Cancel(o.order_id) for o in resting if o.yes_price != want[0]]
                     continue
@@ -207,7 +220,7 @@ class RandomStrategy:
         for m, (go, side_u, taker_u) in zip(view.markets, draws, strict=True):
             if go >= self.rate or m.bid is None or m.ask is None:
                 continue
-            side = "yes" if side_u < 0.5 else "no"
+            side: Side = "yes" if side_u < 0.5 else "no"
             if (m.room_yes if side == "yes" else m.room_no) == 0:
                 continue
             taker = taker_u < self.taker_share

@@ -99,7 +99,7 @@ class TrainWindow:
             raise ValueError("give either start and end, or last_days (not both)")
         if fixed and (self.start is None or self.end is None):
             raise ValueError("a fixed window needs both start and end")
-        if fixed and self.end < self.start:
+        if self.start is not None and self.end is not None and self.end < self.start:
             raise ValueError(f"window end {self.end} is before start {self.start}")
         if self.last_days is not None and self.last_days < MIN_DAYS:
             raise ValueError(f"last_days {self.last_days} must be >= {MIN_DAYS} (train, validation, test)")
@@ -107,6 +107,7 @@ class TrainWindow:
     def resolve(self, latest_settled: date | None) -> tuple[date, date]:
         """The inclusive (start, end) days; a relative window needs the latest settled day."""
         if self.last_days is None:
+            assert self.start is not None and self.end is not None  # a fixed window (__post_init__)
             return self.start, self.end
         if latest_settled is None:
             raise ValueError(f"the window is the last {self.last_days} settled days, and no day is settled yet")

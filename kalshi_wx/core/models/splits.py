@@ -27,7 +27,8 @@ class DateSplit:
     test: tuple[date, ...]
 
     def days(self, split: str) -> tuple[date, ...]:
-        return getattr(self, split)
+        days: tuple[date, ...] = getattr(self, split)
+        return days
 
     def as_dict(self) -> dict[str, list[str]]:
         return {s: [d.isoformat() for d in self.days(s)] for s in SPLITS}

@@ -14,7 +14,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from xgboost import XGBClassifier
 
@@ -32,7 +32,7 @@ from kalshi_wx.core.models.settings import MODEL_KINDS, ModelSettings
 from kalshi_wx.core.models.splits import SPLITS, DateSplit, split_by_date
 
 
-def _estimator(kind: str, settings: ModelSettings, seed: int):
+def _estimator(kind: str, settings: ModelSettings, seed: int) -> Pipeline | XGBClassifier:
     if kind == "logreg":
         return make_pipeline(
             # The indicator keeps "unknown" (no trade, no quote yet) distinguishable from the median.
@@ -65,7 +65,8 @@ class FittedModel:
 
     def predict_proba(self, features: pl.DataFrame) -> np.ndarray:
         """P(up | the mid moves by more than eps) for each row of ``feature_frame`` output."""
-        return self.calibrated.predict_proba(feature_matrix(features.select(FEATURES)))[:, 1]
+        proba: np.ndarray = self.calibrated.predict_proba(feature_matrix(features.select(FEATURES)))  # (rows, 2)
+        return proba[:, 1]
 
 
 @dataclass

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import polars as pl
 
 
-def latest_model_before(artifacts: pl.DataFrame, day: date) -> dict | None:
+def latest_model_before(artifacts: pl.DataFrame, day: date) -> dict[str, Any] | None:
     """The training run (a ``models.artifacts`` row) whose window ended last before ``day``, or None.
 
     ``climate_date`` is the window's last day and every split lies inside the window, so such a

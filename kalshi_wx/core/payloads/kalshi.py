@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeAlias, TypedDict
 
 import polars as pl
 
@@ -24,13 +26,23 @@ PRICE = pl.Decimal(12, 6)
 COUNT = pl.Decimal(18, 2)
 MONEY = pl.Decimal(18, 6)  # dollar totals (PnL, cash, fees summed over orders)
 
+ColumnTypes: TypeAlias = dict[str, pl.DataType | type[pl.DataType]]
+"""Column name -> polars dtype: an instance such as ``PRICE`` or a class such as ``pl.Utf8``."""
+
+
+class _Where(TypedDict):
+    """Where a value came from, for the ``PayloadError`` of a bad one."""
+
+    source: str
+    ticker: str
+
 
 def event_ticker(series: str, climate_date: date) -> str:
     """``KXHIGHNY`` + 2026-06-01 -> ``KXHIGHNY-26JUN01``."""
     return f"{series}-{climate_date:%y}{_MONTHS[climate_date.month - 1]}{climate_date:%d}"
 
 
-def _text(obj: Mapping, field: str, *, source: str, ticker: str | None = None, required_: bool = True) -> str:
+def _text(obj: Mapping[str, Any], field: str, *, source: str, ticker: str | None = None, required_: bool = True) -> str:
     value = obj.get(field)
     if value is None:
         if required_:
@@ -47,7 +59,7 @@ def _epoch(value: object, *, source: str, field: str, ticker: str | None) -> dat
     return datetime.fromtimestamp(value, UTC)
 
 
-def series_frame(series: Mapping, *, source: str, fetched_at: datetime) -> pl.DataFrame:
+def series_frame(series: Mapping[str, Any], *, source: str, fetched_at: datetime) -> pl.DataFrame:
     ticker = _text(series, "ticker", source=source)
     multiplier = series.get("fee_multiplier")
     if isinstance(multiplier, bool) or not isinstance(multiplier, int | float | str):
@@ -68,7 +80,7 @@ def series_frame(series: Mapping, *, source: str, fetched_at: datetime) -> pl.Da
 
 
 def markets_frame(
-    markets: Iterable[Mapping], *, city: str, climate_date: date, source: str, tiers: Mapping[str, str]
+    markets: Iterable[Mapping[str, Any]], *, city: str, climate_date: date, source: str, tiers: Mapping[str, str]
 ) -> pl.DataFrame:
     """One row per market of the event; ``tiers`` says which endpoint (live/historical) served each."""
     rows = []
@@ -78,7 +90,7 @@ def markets_frame(
         bracket = bracket_from_strikes(
             ticker, strike_type, market.get("floor_strike"), market.get("cap_strike"), source=source
         )
-        kw = {"source": source, "ticker": ticker}
+        kw: _Where = {"source": source, "ticker": ticker}
         rows.append(
             {
                 "city": city,
@@ -109,7 +121,7 @@ def markets_frame(
     return pl.DataFrame(rows, schema=MARKETS_SCHEMA)
 
 
-MARKETS_SCHEMA = {
+MARKETS_SCHEMA: ColumnTypes = {
     "city": pl.Utf8,
     "climate_date": pl.Date,
     "event_ticker": pl.Utf8,
@@ -135,7 +147,7 @@ MARKETS_SCHEMA = {
     "raw_json": pl.Utf8,
 }
 
-TRADES_SCHEMA = {
+TRADES_SCHEMA: ColumnTypes = {
     "city": pl.Utf8,
     "climate_date": pl.Date,
     "trade_id": pl.Utf8,
@@ -151,7 +163,7 @@ TRADES_SCHEMA = {
 }
 
 
-def _ohlc_close(candle: Mapping, side: str, *, source: str, ticker: str, nullable: bool):
+def _ohlc_close(candle: Mapping[str, Any], side: str, *, source: str, ticker: str, nullable: bool) -> Decimal | None:
     block = candle.get(side)
     if block is None:
         if nullable:
@@ -167,7 +179,7 @@ def _ohlc_close(candle: Mapping, side: str, *, source: str, ticker: str, nullabl
     return parse_price(value, source=source, field=f"{side}.close_dollars", ticker=ticker)
 
 
-def candle_rows(ticker: str, candles: Iterable[Mapping], *, source: str) -> list[dict]:
+def candle_rows(ticker: str, candles: Iterable[Mapping[str, Any]], *, source: str) -> list[dict[str, Any]]:
     """1-minute candles as rows keyed by bar start (``end_period_ts`` is the inclusive bar end)."""
     rows = []
     for candle in candles:
@@ -187,14 +199,14 @@ def candle_rows(ticker: str, candles: Iterable[Mapping], *, source: str) -> list
     return rows
 
 
-_CANDLE_ROW_SCHEMA = {
+_CANDLE_ROW_SCHEMA: ColumnTypes = {
     "ticker": pl.Utf8, "ts": UTC_TS, "bid_close": PRICE, "ask_close": PRICE, "trade_price": PRICE,
     "volume": COUNT, "open_interest": COUNT, "raw_json": pl.Utf8,
 }  # fmt: skip
 
 
 def candles_1m_frame(
-    candles_by_ticker: Mapping[str, Iterable[Mapping]],
+    candles_by_ticker: Mapping[str, Iterable[Mapping[str, Any]]],
     *,
     city: str,
     climate_date: date,
@@ -261,7 +273,7 @@ def candles_1m_frame(
 
 
 def trades_frame(
-    trades: Iterable[Mapping],
+    trades: Iterable[Mapping[str, Any]],
     *,
     city: str,
     climate_date: date,
@@ -273,7 +285,7 @@ def trades_frame(
     rows = []
     for trade in trades:
         ticker = _text(trade, "ticker", source=source)
-        kw = {"source": source, "ticker": ticker}
+        kw: _Where = {"source": source, "ticker": ticker}
         ts = parse_time(trade.get("created_time"), field="created_time", **kw)
         if ts is None:
             raise PayloadError(source, "required field is missing", field="created_time", ticker=ticker)

@@ -5,31 +5,35 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal, overload
 
 import polars as pl
 
 from kalshi_wx.core.errors import PayloadError
+from kalshi_wx.core.payloads.kalshi import ColumnTypes
 
-VC_MINUTES_SCHEMA = pl.Schema(
-    {
-        "city": pl.Utf8,
-        "climate_date": pl.Date,
-        "station": pl.Utf8,
-        "ts": pl.Datetime("us", "UTC"),
-        "temp_f": pl.Float64,
-        "dew_f": pl.Float64,
-        "humidity": pl.Float64,
-        "wind_mph": pl.Float64,
-        "stations": pl.Utf8,  # comma-joined: what VC says it used
-        "source": pl.Utf8,
-        "station_ok": pl.Boolean,  # the row came from the settlement station alone
-        "raw_json": pl.Utf8,
-    }
-)
+_VC_MINUTES_COLUMNS: ColumnTypes = {
+    "city": pl.Utf8,
+    "climate_date": pl.Date,
+    "station": pl.Utf8,
+    "ts": pl.Datetime("us", "UTC"),
+    "temp_f": pl.Float64,
+    "dew_f": pl.Float64,
+    "humidity": pl.Float64,
+    "wind_mph": pl.Float64,
+    "stations": pl.Utf8,  # comma-joined: what VC says it used
+    "source": pl.Utf8,
+    "station_ok": pl.Boolean,  # the row came from the settlement station alone
+    "raw_json": pl.Utf8,
+}
+VC_MINUTES_SCHEMA = pl.Schema(_VC_MINUTES_COLUMNS)
 
 
-def _number(obj: Mapping, field: str, *, source: str, where: str, required: bool) -> float | None:
+@overload
+def _number(obj: Mapping[str, Any], field: str, *, source: str, where: str, required: Literal[True]) -> float: ...
+@overload
+def _number(obj: Mapping[str, Any], field: str, *, source: str, where: str, required: bool) -> float | None: ...
+def _number(obj: Mapping[str, Any], field: str, *, source: str, where: str, required: bool) -> float | None:
     value = obj.get(field)
     if value is None:
         if required:
@@ -40,7 +44,7 @@ def _number(obj: Mapping, field: str, *, source: str, where: str, required: bool
     return float(value)
 
 
-def _list(obj: Mapping, field: str, *, source: str, where: str) -> list:
+def _list(obj: Mapping[str, Any], field: str, *, source: str, where: str) -> list[Any]:
     value = obj.get(field)
     if value is None:
         return []
@@ -49,7 +53,7 @@ def _list(obj: Mapping, field: str, *, source: str, where: str) -> list:
     return value
 
 
-def _stations(obj: Mapping, *, source: str, where: str) -> list[str] | None:
+def _stations(obj: Mapping[str, Any], *, source: str, where: str) -> list[str] | None:
     value = obj.get("stations")
     if value is None:
         return None
@@ -123,7 +127,7 @@ def vc_minutes_frame(
     VC may repeat a row (e.g. at an hour boundary); an exact repeat is dropped, but two different
     rows for one minute are an error, since either could be the one the day's maximum rests on.
     """
-    by_ts: dict[datetime, dict] = {}
+    by_ts: dict[datetime, dict[str, Any]] = {}
     for row in vc_minutes_rows(doc, station=station, source=source):
         if not window[0] <= row["ts"] < window[1]:
             continue
@@ -143,18 +147,17 @@ def vc_minutes_frame(
     return pl.DataFrame(rows, schema=VC_MINUTES_SCHEMA)
 
 
-VC_FORECAST_SCHEMA = pl.Schema(
-    {
-        "city": pl.Utf8,
-        "climate_date": pl.Date,
-        "station": pl.Utf8,
-        "issued_at": pl.Datetime("us", "UTC"),  # when this forecast was known: usable only from then on
-        "ts": pl.Datetime("us", "UTC"),  # the forecast's valid time
-        "temp_f": pl.Float64,
-        "source": pl.Utf8,  # Visual Crossing's own label, "fcst" for forecasts
-        "raw_json": pl.Utf8,
-    }
-)
+_VC_FORECAST_COLUMNS: ColumnTypes = {
+    "city": pl.Utf8,
+    "climate_date": pl.Date,
+    "station": pl.Utf8,
+    "issued_at": pl.Datetime("us", "UTC"),  # when this forecast was known: usable only from then on
+    "ts": pl.Datetime("us", "UTC"),  # the forecast's valid time
+    "temp_f": pl.Float64,
+    "source": pl.Utf8,  # Visual Crossing's own label, "fcst" for forecasts
+    "raw_json": pl.Utf8,
+}
+VC_FORECAST_SCHEMA = pl.Schema(_VC_FORECAST_COLUMNS)
 
 
 def vc_forecast_frame(

@@ -40,9 +40,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeAlias, overload
 
 import numba
 import numpy as np
+import numpy.typing as npt
 from numba import njit, prange
 
 from kalshi_wx.core.brackets import Bracket, validate_ladder
@@ -65,6 +67,10 @@ _N_SUPERS = (MINUTES + (1 << _SUPER_SHIFT) - 1) >> _SUPER_SHIFT
 _BLOCKS_PER_SUPER = 1 << (_SUPER_SHIFT - _BLOCK_SHIFT)
 _NEG = -1.0e18  # "no value yet" for running maxima; finite so that floor(x + 0.5) stays integral
 
+_Floats: TypeAlias = npt.NDArray[np.float64]
+_Ints: TypeAlias = npt.NDArray[np.int64]
+_Counts: TypeAlias = npt.NDArray[np.int32]  # the kernel's per-chunk counters
+
 
 @dataclass(frozen=True, eq=False)
 class Ar1Params:
@@ -80,7 +86,7 @@ class Ar1Params:
     n_pairs: int
     source: str = "fit"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         sigma = np.asarray(self.sigma_by_hour, dtype=np.float64)
         if not 0.0 <= self.phi < 1.0:
             raise ValueError(f"phi must be in [0, 1), got {self.phi}")
@@ -103,7 +109,11 @@ class HazardResult:
     n_paths: int
 
 
-def round_half_up(x):
+@overload
+def round_half_up(x: float) -> np.float64: ...
+@overload
+def round_half_up(x: _Floats) -> _Floats: ...
+def round_half_up(x: float | _Floats) -> np.float64 | _Floats:
     """The CLI's whole-degree rounding, ``floor(x + 0.5)``."""
     return np.floor(np.asarray(x, dtype=np.float64) + 0.5)
 
@@ -130,7 +140,15 @@ class _Inputs:
     n_brackets: int
 
 
-def _prepare(baseline, obs_minute_idx, obs_temp_f, params: Ar1Params, ladder_lo, ladder_hi, n_paths) -> _Inputs:
+def _prepare(
+    baseline: np.ndarray,
+    obs_minute_idx: np.ndarray,
+    obs_temp_f: np.ndarray,
+    params: Ar1Params,
+    ladder_lo: np.ndarray,
+    ladder_hi: np.ndarray,
+    n_paths: int,
+) -> _Inputs:
     baseline = np.ascontiguousarray(baseline, dtype=np.float64)
     if baseline.shape != (MINUTES,) or not np.all(np.isfinite(baseline)):
         raise ValueError(f"baseline must be {MINUTES} finite values, got shape {baseline.shape}")
@@ -191,7 +209,7 @@ def _prepare(baseline, obs_minute_idx, obs_temp_f, params: Ar1Params, ladder_lo,
     )
 
 
-def _result(inputs: _Inputs, counts, hits5, hits60, n_paths: int) -> HazardResult:
+def _result(inputs: _Inputs, counts: _Ints, hits5: _Ints, hits60: _Ints, n_paths: int) -> HazardResult:
     return HazardResult(
         running_max_f=inputs.running_max,
         p_wx=counts / n_paths,
@@ -234,7 +252,7 @@ _ZIG_KI, _ZIG_WI, _ZIG_FI = _ziggurat_tables()
 
 
 @njit(cache=True, inline="always")
-def _splitmix64(state):
+def _splitmix64(state: np.uint64) -> tuple[np.uint64, np.uint64]:
     # A counter-based generator: cheap, statistically sound for Monte Carlo, one state word per path.
     state = state + _GOLDEN
     z = state
@@ -244,13 +262,13 @@ def _splitmix64(state):
 
 
 @njit(cache=True, inline="always")
-def _uniform(state):
+def _uniform(state: np.uint64) -> tuple[np.uint64, np.float64]:
     state, bits = _splitmix64(state)
     return state, np.float64(bits >> np.uint64(11)) * _TWO_POW_53  # [0, 1)
 
 
 @njit(cache=True, inline="always")
-def _standard_normal(state, ki, wi, fi):
+def _standard_normal(state: np.uint64, ki: _Ints, wi: _Floats, fi: _Floats) -> tuple[np.uint64, np.float64]:
     """One N(0, 1) draw by numpy's ziggurat; 99% of draws cost one 64-bit word and a comparison.
 
     Bits 0-7 of the word pick the layer, bit 8 the sign, bits 12-63 the 52-bit mantissa.
@@ -280,7 +298,17 @@ def _standard_normal(state, ki, wi, fi):
 
 
 @njit(cache=True, inline="always")
-def _noise_field(seed, noise_row, use_noise, phi, sigma, zig_ki, zig_wi, zig_fi, w):
+def _noise_field(
+    seed: np.uint64,
+    noise_row: _Floats,
+    use_noise: bool,
+    phi: float,
+    sigma: _Floats,
+    zig_ki: _Ints,
+    zig_wi: _Floats,
+    zig_fi: _Floats,
+    w: _Floats,
+) -> None:
     """W_0 = 0, W_k = phi W_(k-1) + sigma_k e_k, with e from ``noise_row`` or the path's own stream."""
     w[0] = 0.0
     state = seed
@@ -293,7 +321,18 @@ def _noise_field(seed, noise_row, use_noise, phi, sigma, zig_ki, zig_wi, zig_fi,
 
 
 @njit(cache=True, inline="always")
-def _settled_level(a, block_max, super_max, suffix_max, suffix_arg, phi_pow, n, s, c, level):
+def _settled_level(
+    a: _Floats,
+    block_max: _Floats,
+    super_max: _Floats,
+    suffix_max: _Floats,
+    suffix_arg: _Ints,
+    phi_pow: _Floats,
+    n: int,
+    s: int,
+    c: float,
+    level: float,
+) -> float:
     """max(level, round(a[k] + c phi^(k-s)) for k >= n), exactly, visiting as few minutes as possible.
 
     The correction c phi^(k-s) lies between min(c, 0) phi^(k-s) and max(c, 0) phi^(k-s) and shrinks
@@ -331,7 +370,19 @@ def _settled_level(a, block_max, super_max, suffix_max, suffix_arg, phi_pow, n, 
 
 
 @njit(cache=True, inline="always")
-def _hazard_segment(a, block_max, phi_pow, s, c, t0, t1, level0, prefix, hits5, hits60):
+def _hazard_segment(
+    a: _Floats,
+    block_max: _Floats,
+    phi_pow: _Floats,
+    s: int,
+    c: float,
+    t0: int,
+    t1: int,
+    level0: float,
+    prefix: bool,
+    hits5: _Counts,
+    hits60: _Counts,
+) -> None:
     """Hazard counts for minutes t in [t0, t1) of a path X_k = a_k + c phi^(k-s).
 
     ``level0`` is the fixed round(M_t) of an observed segment; with ``prefix`` the level is the
@@ -373,15 +424,18 @@ def _hazard_segment(a, block_max, phi_pow, s, c, t0, t1, level0, prefix, hits5, 
 
 
 @njit(cache=True, inline="always")
-def _bracket(level, lut, lut_lo):
-    i = np.int64(level) - lut_lo
-    return lut[min(max(i, 0), lut.size - 1)]
+def _bracket(level: float, lut: _Ints, lut_lo: int) -> np.int64:
+    i = int(level) - lut_lo
+    bracket: np.int64 = lut[min(max(i, 0), lut.size - 1)]
+    return bracket
 
 
 @njit(cache=True, inline="always")
-def _one_path(seed, noise_row, use_noise, baseline, starts, start_temp, start_level, sigma, phi, phi_pow, lut, lut_lo,
-              zig_ki, zig_wi, zig_fi, w, a, suffix_max, suffix_arg, block_max, super_max, counts, hits5,
-              hits60):  # fmt: skip
+def _one_path(seed: np.uint64, noise_row: _Floats, use_noise: bool, baseline: _Floats, starts: _Ints,
+              start_temp: _Floats, start_level: _Ints, sigma: _Floats, phi: float, phi_pow: _Floats, lut: _Ints,
+              lut_lo: int, zig_ki: _Ints, zig_wi: _Floats, zig_fi: _Floats, w: _Floats, a: _Floats,
+              suffix_max: _Floats, suffix_arg: _Ints, block_max: _Floats, super_max: _Floats, counts: _Counts,
+              hits5: _Counts, hits60: _Counts) -> None:  # fmt: skip
     _noise_field(seed, noise_row, use_noise, phi, sigma, zig_ki, zig_wi, zig_fi, w)
     for k in range(MINUTES):
         a[k] = baseline[k] + w[k]
@@ -420,8 +474,10 @@ def _one_path(seed, noise_row, use_noise, baseline, starts, start_temp, start_le
 
 
 @njit(parallel=True, cache=True)
-def _kernel(path_seeds, noise, use_noise, baseline, starts, start_temp, start_level, sigma, phi, phi_pow, lut, lut_lo,
-            zig_ki, zig_wi, zig_fi, counts, hits5, hits60):  # fmt: skip
+def _kernel(path_seeds: npt.NDArray[np.uint64], noise: _Floats, use_noise: bool, baseline: _Floats, starts: _Ints,
+            start_temp: _Floats, start_level: _Ints, sigma: _Floats, phi: float, phi_pow: _Floats, lut: _Ints,
+            lut_lo: int, zig_ki: _Ints, zig_wi: _Floats, zig_fi: _Floats, counts: _Counts, hits5: _Counts,
+            hits60: _Counts) -> None:  # fmt: skip
     """Fill per-chunk counters; the chunk loop is the only parallel loop, so it can be scheduled dynamically."""
     n_paths = path_seeds.size
     n_chunks = counts.shape[0]
@@ -439,7 +495,7 @@ def _kernel(path_seeds, noise, use_noise, baseline, starts, start_temp, start_le
                       counts[chunk], hits5[chunk], hits60[chunk])  # fmt: skip
 
 
-def _check_noise(noise, n_paths: int) -> np.ndarray:
+def _check_noise(noise: np.ndarray, n_paths: int) -> _Floats:
     noise = np.ascontiguousarray(noise, dtype=np.float64)
     if noise.shape != (n_paths, MINUTES - 1):
         raise ValueError(f"noise must have shape ({n_paths}, {MINUTES - 1}), got {noise.shape}")
@@ -474,7 +530,7 @@ def simulate_bracket_pmf(
     """
     inputs = _prepare(baseline, obs_minute_idx, obs_temp_f, params, ladder_lo, ladder_hi, n_paths)
     use_noise = noise is not None
-    noise = _check_noise(noise, n_paths) if use_noise else np.zeros((1, MINUTES - 1))
+    noise = _check_noise(noise, n_paths) if noise is not None else np.zeros((1, MINUTES - 1))
     n_chunks = min(_CHUNKS, int(n_paths))
     counts = np.zeros((n_chunks, MINUTES, inputs.n_brackets), dtype=np.int32)
     hits5 = np.zeros((n_chunks, MINUTES), dtype=np.int32)
@@ -519,10 +575,10 @@ def simulate_bracket_pmf_reference(
         w[:, k] = params.phi * w[:, k - 1] + inputs.sigma[k] * noise[:, k - 1]
     a = b + w
 
-    def bucket(levels):
+    def bucket(levels: _Floats | _Ints) -> _Ints:
         return inputs.lut[np.clip(levels.astype(np.int64) - inputs.lut_lo, 0, inputs.lut.size - 1)]
 
-    def hits(path, offset, level):
+    def hits(path: _Floats, offset: int, level: _Floats | np.int64) -> list[np.intp | int]:
         # Paths that round above ``level`` in each hazard window after the minute at column offset - 1.
         return [
             np.count_nonzero(round_half_up(path[:, offset : offset + h].max(axis=1)) > level)

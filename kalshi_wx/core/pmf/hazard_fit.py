@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 import numpy as np
+import numpy.typing as npt
 
 from kalshi_wx.core.pmf.hazard import MINUTES, Ar1Params
 
@@ -38,20 +39,22 @@ ObsDay = tuple[np.ndarray, np.ndarray, np.ndarray, float] | tuple[np.ndarray, np
 ``(obs_minute_idx, obs_temp_f, baseline[1440])`` with minutes of the climate day as the kernel takes them."""
 
 
-def minute_index(ts_epoch_s, window_start_epoch_s: float) -> np.ndarray:
+def minute_index(ts_epoch_s: npt.ArrayLike, window_start_epoch_s: float) -> np.ndarray:
     """Minute of the climate day an observation is stamped in (``floor`` of elapsed minutes)."""
     elapsed = np.asarray(ts_epoch_s, dtype=np.float64) - float(window_start_epoch_s)
     return np.floor(elapsed / 60.0).astype(np.int64)
 
 
-def _epoch_seconds(ts) -> np.ndarray:
+def _epoch_seconds(ts: npt.ArrayLike) -> np.ndarray:
     ts = np.asarray(ts)
     if np.issubdtype(ts.dtype, np.datetime64):
         return (ts - np.datetime64(0, "s")) / np.timedelta64(1, "s")
     return ts.astype(np.float64)
 
 
-def baseline_from_forecast(forecast_ts, forecast_temp_f, window: tuple[datetime, datetime]) -> np.ndarray:
+def baseline_from_forecast(
+    forecast_ts: npt.ArrayLike, forecast_temp_f: npt.ArrayLike, window: tuple[datetime, datetime]
+) -> np.ndarray:
     """The forecast, linearly interpolated to the start of every minute of the climate day.
 
     ``forecast_ts`` is datetime64 (UTC) or epoch seconds; ``window`` is ``climate_day_window(...)``.
@@ -68,10 +71,11 @@ def baseline_from_forecast(forecast_ts, forecast_temp_f, window: tuple[datetime,
     order = np.argsort(ts[ok], kind="stable")
     start = window[0].timestamp()
     minutes = start + 60.0 * np.arange(MINUTES)
-    return np.interp(minutes, ts[ok][order], temp[ok][order])
+    baseline: npt.NDArray[np.float64] = np.interp(minutes, ts[ok][order], temp[ok][order])
+    return baseline
 
 
-def _cooling(x: np.ndarray) -> np.ndarray:
+def _cooling(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     # Share of the evening fall done at fraction x: flat at the peak, fast after sunset, slow by dawn.
     return ((1.0 - np.cos(np.pi * np.clip(x, 0.0, 1.0))) / 2.0) ** 0.7
 
@@ -147,7 +151,13 @@ class _PairModel:
     is ``(1 - phi^(2g)) / (1 - phi^2)``.
     """
 
-    def __init__(self, start, end, r_start, r_end):
+    def __init__(
+        self,
+        start: npt.NDArray[np.int64],
+        end: npt.NDArray[np.int64],
+        r_start: npt.NDArray[np.float64],
+        r_end: npt.NDArray[np.float64],
+    ) -> None:
         self.r_start, self.r_end = r_start, r_end
         gap = end - start
         self.gap = gap.astype(np.float64)

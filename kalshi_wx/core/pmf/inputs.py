@@ -7,6 +7,7 @@ climate day starts, and the fallback climatology only days before it.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -56,7 +57,9 @@ def trailing_high_low(obs: pl.DataFrame) -> tuple[float, float] | None:
     )
     if daily.is_empty():
         return None
-    return float(daily["high"].mean()), float(daily["low"].mean())
+    # polars types Series.mean() as any scalar; a float column's mean is a float.
+    high, low = cast(float, daily["high"].mean()), cast(float, daily["low"].mean())
+    return float(high), float(low)
 
 
 def market_ladder(markets: pl.DataFrame) -> list[Bracket]:

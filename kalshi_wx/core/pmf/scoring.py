@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
 import numpy as np
@@ -22,7 +23,9 @@ def log_loss(p: np.ndarray, winner: np.ndarray, eps: float = 1e-6) -> float:
     return float(np.mean(-np.log(np.clip(p[np.arange(len(winner)), winner], eps, 1.0))))
 
 
-def scores_at(frame: pl.DataFrame, columns: list[str], winners: dict[str, bool], at: list) -> pl.DataFrame:
+def scores_at(
+    frame: pl.DataFrame, columns: list[str], winners: dict[str, bool], at: Sequence[datetime]
+) -> pl.DataFrame:
     """Brier and log loss of each PMF column at each timestamp in ``at`` (one event per timestamp).
 
     ``frame`` has ticker, ts and the PMF columns; ``winners`` maps each ticker to its settled result.
