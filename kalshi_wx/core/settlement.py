@@ -7,7 +7,7 @@ from datetime import date
 import polars as pl
 
 from kalshi_wx.core.brackets import brackets_of
-from kalshi_wx.core.payloads.kalshi import ColumnTypes
+from kalshi_wx.core.dtypes import ColumnTypes
 from kalshi_wx.core.payloads.nws_cli import ClimateSummary
 
 SETTLEMENT_SCHEMA: ColumnTypes = {

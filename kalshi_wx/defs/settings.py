@@ -26,10 +26,10 @@ from kalshi_wx.core.cities import City, cities_by_key
 from kalshi_wx.core.config_types import Money, Real, Whole
 from kalshi_wx.core.errors import ConfigError
 from kalshi_wx.core.models.settings import (
-    CALIBRATION_METHODS,
-    MODEL_KINDS,
+    CalibrationMethod,
     LabelSettings,
     LogisticSettings,
+    ModelKind,
     ModelSettings,
     SplitSettings,
     TrainWindow,
@@ -97,7 +97,7 @@ class ModelsSettings(_File):
     seed: Annotated[Whole, Field(ge=0)] = 0  # fixes xgboost's sampling: a re-run reproduces models and metrics
     labels: LabelSettings = LabelSettings()
     split: SplitSettings = SplitSettings()
-    calibration: Literal[CALIBRATION_METHODS] = "sigmoid"  # type: ignore[valid-type]
+    calibration: CalibrationMethod = "sigmoid"
     logistic: LogisticSettings = LogisticSettings()
     xgboost: XgbSettings = XgbSettings()
 
@@ -115,7 +115,7 @@ class FusedEdgeSettings(_File):
 
 class ModelMoveSettings(_File):
     horizon_min: Whole = 5  # the trained horizon whose model drives the strategy
-    model: Literal[MODEL_KINDS] = "xgboost"  # type: ignore[valid-type]
+    model: ModelKind = "xgboost"
     up_above: Real = 0.6
     exit_after_minutes: Whole = 5
     exit_patience_minutes: Whole = 2
@@ -283,8 +283,9 @@ def default_warehouse_url() -> str:
 def source_mode() -> SourceMode:
     """``KALSHI_WX_SOURCES`` (sim or live); unset, live as soon as a key is set, else the simulator."""
     explicit = os.environ.get("KALSHI_WX_SOURCES", "").strip().lower()
-    if explicit in ("sim", "live"):
-        return explicit  # type: ignore[return-value]
+    modes: dict[str, SourceMode] = {"sim": "sim", "live": "live"}
+    if explicit in modes:
+        return modes[explicit]
     if explicit:
         raise ConfigError(f"KALSHI_WX_SOURCES={explicit!r}: expected 'sim' or 'live'")
     return "live" if any(os.environ.get(v) for v in KEY_VARIABLES) else "sim"

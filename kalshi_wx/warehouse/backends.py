@@ -20,7 +20,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import duckdb
 import polars as pl
-from polars._typing import PolarsDataType
 
 from kalshi_wx.warehouse.schemas import PANEL, TableSchema
 
@@ -37,7 +36,7 @@ _DUCKDB_TYPES = {
 _POSTGRES_TYPES = {**_DUCKDB_TYPES, pl.Utf8: "TEXT", pl.Float64: "DOUBLE PRECISION"}
 
 
-def _sql_type(dtype: PolarsDataType, base: dict) -> str:
+def _sql_type(dtype: pl.DataType | type[pl.DataType], base: dict) -> str:
     if isinstance(dtype, pl.Datetime):
         return "TIMESTAMPTZ"
     if isinstance(dtype, pl.Decimal):

@@ -6,14 +6,13 @@ strings); timestamps are UTC microseconds; ``climate_date`` is the local-standar
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import polars as pl
-from polars._typing import PolarsDataType
 
+from kalshi_wx.core.dtypes import COUNT, MONEY, PRICE, UTC_TS, ColumnTypes
 from kalshi_wx.core.models.features import PANEL_FEATURES
-from kalshi_wx.core.payloads.kalshi import COUNT, MARKETS_SCHEMA, MONEY, PRICE, TRADES_SCHEMA, UTC_TS
+from kalshi_wx.core.payloads.kalshi import MARKETS_SCHEMA, TRADES_SCHEMA
 from kalshi_wx.core.payloads.visual_crossing import VC_FORECAST_SCHEMA, VC_MINUTES_SCHEMA
 from kalshi_wx.core.settlement import SETTLEMENT_SCHEMA
 
@@ -24,7 +23,7 @@ from kalshi_wx.core.settlement import SETTLEMENT_SCHEMA
 @dataclass(frozen=True)
 class TableSchema:
     name: str  # "group.table"
-    columns: Mapping[str, PolarsDataType]  # a dtype class (pl.Utf8) or instance (pl.Decimal(12, 6))
+    columns: ColumnTypes  # a dtype class (pl.Utf8) or instance (pl.Decimal(12, 6))
     key: tuple[str, ...]  # unique within a partition
     partitioned: bool = True
 
@@ -55,10 +54,10 @@ class TableSchema:
             raise ValueError(f"frame for {self.name} has a column of the wrong type: {exc}") from exc
 
 
-PARTITION_COLUMNS: dict[str, PolarsDataType] = {"city": pl.Utf8, "climate_date": pl.Date}
+PARTITION_COLUMNS: ColumnTypes = {"city": pl.Utf8, "climate_date": pl.Date}
 
 
-def _partitioned(name: str, key: tuple[str, ...], **columns: PolarsDataType) -> TableSchema:
+def _partitioned(name: str, key: tuple[str, ...], **columns: pl.DataType | type[pl.DataType]) -> TableSchema:
     return TableSchema(name, {**PARTITION_COLUMNS, **columns}, key)
 
 

@@ -37,7 +37,7 @@ from kalshi_wx.core.backtest.exits import with_exit_rule
 from kalshi_wx.core.backtest.inputs import prepare_inputs
 from kalshi_wx.core.backtest.interface import BacktestConfig, Cancel, FeeSchedule, Order, Strategy
 from kalshi_wx.core.backtest.results import BacktestResult, backtest_result
-from kalshi_wx.core.payloads.kalshi import MONEY
+from kalshi_wx.core.dtypes import MONEY
 
 _ZERO = Decimal(0)
 

@@ -19,7 +19,7 @@ import polars as pl
 
 from kalshi_wx.core.backtest.book import Book
 from kalshi_wx.core.backtest.inputs import PreparedInputs
-from kalshi_wx.core.payloads.kalshi import MONEY, PRICE, UTC_TS
+from kalshi_wx.core.dtypes import MONEY, PRICE, UTC_TS
 
 _ONE = Decimal(1)
 _ZERO = Decimal(0)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import field
 from datetime import date, timedelta
+from typing import Literal, get_args
 
 from pydantic.dataclasses import dataclass as settings_dataclass
 
 from kalshi_wx.core.config_types import SETTINGS_CONFIG, Real, Text, Whole
 
-MODEL_KINDS = ("logreg", "xgboost")
+ModelKind = Literal["logreg", "xgboost"]
+MODEL_KINDS: tuple[ModelKind, ...] = get_args(ModelKind)
 MIN_DAYS = 3  # one day each for train, validation and test
 
 
@@ -68,7 +70,8 @@ class XgbSettings:
             raise ValueError("xgboost learning_rate, subsample and colsample_bytree must lie in (0, 1]")
 
 
-CALIBRATION_METHODS = ("sigmoid", "isotonic")
+CalibrationMethod = Literal["sigmoid", "isotonic"]
+CALIBRATION_METHODS: tuple[CalibrationMethod, ...] = get_args(CalibrationMethod)
 
 
 @settings_dataclass(frozen=True, config=SETTINGS_CONFIG)

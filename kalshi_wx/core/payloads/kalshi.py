@@ -11,23 +11,17 @@ import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeAlias, TypedDict
+from typing import Any, TypedDict
 
 import polars as pl
 
 from kalshi_wx.core.brackets import bracket_from_strikes
+from kalshi_wx.core.dtypes import COUNT, PRICE, UTC_TS, ColumnTypes
 from kalshi_wx.core.errors import PayloadError
 from kalshi_wx.core.fixed_point import optional, parse_count, parse_dollars, parse_price, required
 from kalshi_wx.core.timestamps import parse_time
 
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-UTC_TS = pl.Datetime("us", "UTC")
-PRICE = pl.Decimal(12, 6)
-COUNT = pl.Decimal(18, 2)
-MONEY = pl.Decimal(18, 6)  # dollar totals (PnL, cash, fees summed over orders)
-
-ColumnTypes: TypeAlias = dict[str, pl.DataType | type[pl.DataType]]
-"""Column name -> polars dtype: an instance such as ``PRICE`` or a class such as ``pl.Utf8``."""
 
 
 class _Where(TypedDict):

@@ -9,8 +9,8 @@ from typing import Any, Literal, overload
 
 import polars as pl
 
+from kalshi_wx.core.dtypes import ColumnTypes
 from kalshi_wx.core.errors import PayloadError
-from kalshi_wx.core.payloads.kalshi import ColumnTypes
 
 _VC_MINUTES_COLUMNS: ColumnTypes = {
     "city": pl.Utf8,
