@@ -1,6 +1,6 @@
 """Render a Daily Climate Report (CLI) text product for the offline simulator.
 
-The layout follows the real CLINYC product (shared/data/real/nws_cli/pyiem/CLINYC.txt): WMO header,
+The layout follows the real CLINYC product (kalshi_wx_tests/data/nws_cli/pyiem/CLINYC.txt): WMO header,
 AWIPS id, issuance line in local civil time, the "CLIMATE SUMMARY FOR" line, the TEMPERATURE table
 with RECORD / NORMAL / DEPARTURE columns and the "CLIMATE NORMALS FOR TODAY" block, whose
 "MAXIMUM TEMPERATURE" row is the value a careless parser takes for the observed high.

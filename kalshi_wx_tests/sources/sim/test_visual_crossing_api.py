@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from kalshi_wx.sources.sim.weather import simulate_weather
+from kalshi_wx.sources.visual_crossing import ELEMENTS
 from kalshi_wx_tests.sources.sim.conftest import VC_PARAMS, ok
 
 
@@ -18,16 +19,7 @@ def test_vc_minutes_have_the_documented_shape_and_track_the_cli(http, sim, sim_c
         assert doc["queryCost"] == 2 * 288 and doc["timezone"] == "UTC" and doc["tzoffset"] == 0.0
         rows = [m for d in doc["days"] for h in d["hours"] for m in h["minutes"]]
         for row in rows[:5]:
-            assert set(row) == {
-                "datetime",
-                "datetimeEpoch",
-                "temp",
-                "dew",
-                "humidity",
-                "windspeed",
-                "stations",
-                "source",
-            }
+            assert set(row) == set(ELEMENTS.split(","))
             assert row["stations"] == [city.station] and row["source"] == "obs"
         weather = simulate_weather(sim_config.seed, city, date(2026, 6, 4))
         mine = [r["temp"] for r in rows if weather.start.timestamp() <= r["datetimeEpoch"] < weather.end.timestamp()]
