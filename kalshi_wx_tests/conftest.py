@@ -15,6 +15,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -82,9 +83,9 @@ def real_markets(real_data) -> list[dict]:
     return json.loads((real_data / REAL_MARKETS_FILE).read_text())
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """A fresh database on the CI PostgreSQL server, dropped after the session.
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """The URL of a new database on the test PostgreSQL server, dropped afterwards.
 
     Skips only outside CI: in CI (CI=true) an unreachable server is a failure, never a skip.
     """
@@ -101,10 +102,19 @@ def postgres_url() -> str:
     with admin.cursor() as cur:
         cur.execute(f"CREATE DATABASE {name}")
     parts = urlsplit(PG_URL)
-    yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
-    with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.close()
+    try:
+        yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the CI PostgreSQL server for the whole session (the warehouse tests)."""
+    with fresh_postgres_database() as url:
+        yield url
 
 
 # Another process with a DuckDB file open, as a notebook leaves it: a line on stdin releases the file,

@@ -276,6 +276,11 @@ def kalshi_wx_home() -> Path:
     return Path(os.environ.get("KALSHI_WX_HOME", "data")).resolve()
 
 
+def dagster_home() -> Path:
+    """The Dagster instance the CLI runs on: ``$DAGSTER_HOME``, default ``$KALSHI_WX_HOME/dagster_home``."""
+    return Path(os.environ.get("DAGSTER_HOME") or kalshi_wx_home() / "dagster_home").resolve()
+
+
 def default_warehouse_url() -> str:
     """``KALSHI_WX_WAREHOUSE_URL`` if set, else the DuckDB file ``$KALSHI_WX_HOME/warehouse.duckdb``."""
     return os.environ.get("KALSHI_WX_WAREHOUSE_URL") or f"duckdb://{kalshi_wx_home() / 'warehouse.duckdb'}"
