@@ -15,10 +15,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from kalshi_wx.sources.kalshi.client import KalshiClient
-from kalshi_wx.sources.kalshi.ratelimit import TokenBucket
+from kalshi_wx.sources.kalshi.ratelimit import DEFAULT_HEADROOM, TokenBucket
 from kalshi_wx.sources.loopback import LoopbackServer, Request, Response
 
-SERVER_BURST = 1.0
 _MARKET = {
     "ticker": "KXHIGHNY-26JUN02-T80",
     "event_ticker": "KXHIGHNY-26JUN02",
@@ -29,10 +28,11 @@ _MARKET = {
 
 
 class RateLimitedServer:
-    """Answers ``GET /trade-api/v2/markets/{ticker}`` within ``limit_per_s``; counts what it did."""
+    """Answers ``GET /trade-api/v2/markets/{ticker}`` within ``limit_per_s`` (a bucket of ``burst``
+    tokens); counts what it did."""
 
-    def __init__(self, limit_per_s: float):
-        self.bucket = TokenBucket(limit_per_s, SERVER_BURST)
+    def __init__(self, limit_per_s: float, burst: float = 1.0):
+        self.bucket = TokenBucket(limit_per_s, burst)
         self.served = 0
         self.rejected = 0
         self._lock = threading.Lock()
@@ -50,16 +50,28 @@ class RateLimitedServer:
         return Response.json({"market": {**_MARKET, "ticker": ticker}})
 
 
-def run_ingest_benchmark(requests: int = 200, limit_per_s: float = 20.0, *, concurrency: int = 2) -> dict:
+def run_ingest_benchmark(
+    requests: int = 200,
+    limit_per_s: float = 20.0,
+    *,
+    concurrency: int = 2,
+    headroom: float = DEFAULT_HEADROOM,
+    server_burst: float = 1.0,
+) -> dict:
     """Drive ``requests`` market reads through ``KalshiClient`` against a server limited to
     ``limit_per_s``; the target is ``http_429 == 0`` with the client at >= 95% of its own paced rate.
 
-    ``concurrency`` threads share one client so a request's latency overlaps the next one's wait.
+    ``concurrency`` threads share one client so a request's latency overlaps the next one's wait;
+    ``headroom`` is the client's (``headroom=1.0`` shows what pacing at the limit itself draws);
+    ``server_burst`` the server bucket's capacity (1: no burst at all).
     """
     if requests < 2:
         raise ValueError("requests must be at least 2")
-    server = RateLimitedServer(limit_per_s)
-    with LoopbackServer(server) as http, KalshiClient(http.url + "/trade-api/v2", read_rate=limit_per_s) as client:
+    server = RateLimitedServer(limit_per_s, server_burst)
+    with (
+        LoopbackServer(server) as http,
+        KalshiClient(http.url + "/trade-api/v2", read_rate=limit_per_s, headroom=headroom) as client,
+    ):
         began = time.perf_counter()
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             list(pool.map(lambda i: client.get_market(f"KXHIGHNY-26JUN02-B{i}"), range(requests)))

@@ -9,6 +9,7 @@ The same ``TokenBucket`` also plays the exchange's side in the benchmark and the
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 import time
@@ -23,8 +24,8 @@ DEFAULT_WRITE_RATE = 10.0
 DEFAULT_BURST = 1.0
 # Share of the tier's rate the client paces at. Against a server whose bucket holds a single token,
 # a request that reaches it late followed by one on time arrives less than 1/rate after its
-# predecessor and is refused: pacing at exactly 20/s, 29-44% of requests came back 429. At 90% each
-# request has 1/(0.9 rate) - 1/rate of slack (5.6 ms at 20/s) for the jitter between the two clocks.
+# predecessor and is refused: pacing at exactly 20/s, 44-52% of requests came back 429 here. At 90%
+# each request has 1/(0.9 rate) - 1/rate of slack (5.6 ms at 20/s) for the jitter on the way.
 DEFAULT_HEADROOM = 0.9
 
 # Only order endpoints count against the write limit (reference s5); reading orders is a read.
@@ -36,6 +37,9 @@ class TokenBucket:
 
     ``acquire`` reserves its token at once and then sleeps outside the lock, so the balance may go
     negative: waiting callers queue up in arrival order, each one interval after the previous.
+    With ``min_interval_s``, ``acquire`` also never returns sooner than that after the previous
+    caller's ``acquire`` returned: a caller the scheduler woke late does not end up right in front
+    of the next one, which a server without burst allowance would refuse.
     """
 
     def __init__(
@@ -43,6 +47,7 @@ class TokenBucket:
         rate: float,
         capacity: float = DEFAULT_BURST,
         *,
+        min_interval_s: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ):
@@ -52,11 +57,13 @@ class TokenBucket:
             raise ValueError(f"capacity must be at least one token, got {capacity}")
         self.rate = float(rate)
         self.capacity = float(capacity)
+        self.min_interval_s = float(min_interval_s)
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
         self._tokens = self.capacity
         self._stamp = clock()
+        self._last_release = -math.inf
 
     def _refill(self) -> None:
         now = self._clock()
@@ -92,7 +99,14 @@ class TokenBucket:
             wait = max(0.0, -self._tokens) / self.rate
         if wait > 0:
             self._sleep(wait)
-        return wait
+        while True:
+            with self._lock:
+                early = self._last_release + self.min_interval_s - self._clock()
+                if early <= 0:
+                    self._last_release = self._clock()
+                    return wait
+            self._sleep(early)
+            wait += early
 
 
 def is_write(method: str, path: str) -> bool:
@@ -104,7 +118,7 @@ class KalshiRateLimiter:
     """Separate read and write buckets, as Kalshi limits the two independently.
 
     ``read_rate`` and ``write_rate`` are the account's limits (requests per second); the buckets
-    pace at ``headroom`` times them.
+    pace evenly at ``headroom`` times them.
     """
 
     def __init__(
@@ -113,7 +127,6 @@ class KalshiRateLimiter:
         write_rate: float = DEFAULT_WRITE_RATE,
         *,
         headroom: float = DEFAULT_HEADROOM,
-        burst: float = DEFAULT_BURST,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ):
@@ -122,8 +135,15 @@ class KalshiRateLimiter:
         self.read_limit = float(read_rate)
         self.write_limit = float(write_rate)
         self.headroom = float(headroom)
-        self.read = TokenBucket(read_rate * headroom, burst, clock=clock, sleep=sleep)
-        self.write = TokenBucket(write_rate * headroom, burst, clock=clock, sleep=sleep)
+        self.read = self._bucket(read_rate * headroom, clock, sleep)
+        self.write = self._bucket(write_rate * headroom, clock, sleep)
+
+    @staticmethod
+    def _bucket(rate: float, clock: Callable[[], float], sleep: Callable[[float], None]) -> TokenBucket:
+        # One token, and each release a full interval after the previous one however late that one's
+        # thread woke: lost time is never caught up, so the headroom is left whole for the jitter
+        # on the way to the server (catching up spent it and drew 429s from a one-token server).
+        return TokenBucket(rate, DEFAULT_BURST, min_interval_s=1 / rate, clock=clock, sleep=sleep)
 
     @property
     def limits(self) -> tuple[float, float, float]:
