@@ -101,9 +101,10 @@ class TokenBucket:
             self._sleep(wait)
         while True:
             with self._lock:
-                early = self._last_release + self.min_interval_s - self._clock()
+                now = self._clock()
+                early = self._last_release + self.min_interval_s - now
                 if early <= 0:
-                    self._last_release = self._clock()
+                    self._last_release = now
                     return wait
             self._sleep(early)
             wait += early
@@ -147,7 +148,7 @@ class KalshiRateLimiter:
 
     @property
     def limits(self) -> tuple[float, float, float]:
-        """(read limit, write limit, headroom): what two requests for one host must agree on."""
+        """(read limit, write limit, headroom): what two clients of one host must agree on."""
         return self.read_limit, self.write_limit, self.headroom
 
     def acquire(self, method: str, path: str) -> float:
