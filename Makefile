@@ -10,12 +10,19 @@ export DAGSTER_HOME ?= $(KALSHI_WX_HOME)/dagster_home
 
 .PHONY: demo test dev install lint clean
 
+# A first install downloads dagster, dbt, polars, xgboost, numba and their dependencies for a few minutes:
+# each step says what it does and pip shows its progress (PIP_PROGRESS_BAR=off keeps CI logs to a
+# line per package).
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "kalshi-wx needs Python 3.11+, found " + sys.version)'
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	@echo "==> [1/3] virtualenv $(VENV) ($(PYTHON))"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "==> [2/3] upgrading pip"
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "==> [3/3] installing kalshi-wx and its dependencies into $(VENV) (a few minutes the first time)"
+	$(BIN)/python -m pip install --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+	@echo "==> installed: $(BIN)/kalshi-wx"
 
 install: $(STAMP)
 

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -79,9 +83,9 @@ def real_markets(real_data) -> list[dict]:
     return json.loads((real_data / REAL_MARKETS_FILE).read_text())
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """A fresh database on the CI PostgreSQL server, dropped after the session.
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """The URL of a new database on the test PostgreSQL server, dropped afterwards.
 
     Skips only outside CI: in CI (CI=true) an unreachable server is a failure, never a skip.
     """
@@ -98,10 +102,72 @@ def postgres_url() -> str:
     with admin.cursor() as cur:
         cur.execute(f"CREATE DATABASE {name}")
     parts = urlsplit(PG_URL)
-    yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
-    with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.close()
+    try:
+        yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the CI PostgreSQL server for the whole session (the warehouse tests)."""
+    with fresh_postgres_database() as url:
+        yield url
+
+
+# Another process with a DuckDB file open, as a notebook leaves it: a line on stdin releases the file,
+# closing stdin ends the process.
+_HOLD_DUCKDB = """
+import duckdb, sys
+con = duckdb.connect(sys.argv[1])
+print("held", flush=True)
+sys.stdin.readline()
+con.close()
+print("released", flush=True)
+sys.stdin.read()
+"""
+
+
+class DuckDBHolder:
+    """A separate Python process holding a DuckDB file open read-write."""
+
+    def __init__(self, path: Path):
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _HOLD_DUCKDB, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert self.process.stdout is not None and self.process.stdout.readline().strip() == "held"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def release(self) -> None:
+        """Close the file (the process stays alive), and return once it is closed."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write("release\n")
+        self.process.stdin.flush()
+        assert self.process.stdout.readline().strip() == "released"
+
+    def stop(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def hold_duckdb() -> Iterator[Callable[[Path], DuckDBHolder]]:
+    """``hold_duckdb(path)`` opens ``path`` in another process until the test ends."""
+    holders: list[DuckDBHolder] = []
+
+    def hold(path: Path) -> DuckDBHolder:
+        holders.append(DuckDBHolder(path))
+        return holders[-1]
+
+    yield hold
+    for holder in holders:
+        holder.stop()
 
 
 @pytest.fixture

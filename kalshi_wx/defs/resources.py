@@ -3,7 +3,8 @@
 Sources: the offline simulator unless keys are set (``KALSHI_API_KEY_ID`` or
 ``VISUAL_CROSSING_API_KEY``), or ``KALSHI_WX_SOURCES=sim|live`` says otherwise. The simulator
 serves the real wire formats over loopback HTTP, so the same clients run in both modes.
-Warehouse: DuckDB under ``$KALSHI_WX_HOME`` unless ``KALSHI_WX_WAREHOUSE_URL`` is set.
+Warehouse: DuckDB under ``$KALSHI_WX_HOME`` unless ``KALSHI_WX_WAREHOUSE_URL`` is set; a DuckDB file another
+process holds is waited for ``KALSHI_WX_DUCKDB_LOCK_TIMEOUT`` seconds (default 30).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import TypedDict
 import dagster as dg
 
 from kalshi_wx.defs.dbt.resource import WarehouseDbtCliResource, dbt_cli_resource
-from kalshi_wx.defs.settings import SourceMode, default_warehouse_url, settings, source_mode
+from kalshi_wx.defs.settings import SourceMode, default_warehouse_url, duckdb_lock_timeout_s, settings, source_mode
 from kalshi_wx.sources.kalshi.client import KalshiClient
 from kalshi_wx.sources.nws import NwsClient
 from kalshi_wx.sources.sim.common import SimConfig
@@ -74,7 +75,7 @@ class Resources(TypedDict):
 
 def build_resources(mode: SourceMode | None = None, warehouse_url: str | None = None) -> Resources:
     mode = mode or source_mode()
-    warehouse = Warehouse(url=warehouse_url or default_warehouse_url())
+    warehouse = Warehouse(url=warehouse_url or default_warehouse_url(), lock_timeout_s=duckdb_lock_timeout_s())
     return {
         "warehouse": warehouse,
         "io_manager": WarehouseIOManager(warehouse=warehouse),

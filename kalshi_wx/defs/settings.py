@@ -36,6 +36,7 @@ from kalshi_wx.core.models.settings import (
     XgbSettings,
 )
 from kalshi_wx.core.pmf.fusion import FusionSettings
+from kalshi_wx.warehouse.backends import DEFAULT_LOCK_TIMEOUT_S
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = Path(os.environ.get("KALSHI_WX_CONFIG_DIR", REPO_ROOT / "config"))
@@ -275,9 +276,28 @@ def kalshi_wx_home() -> Path:
     return Path(os.environ.get("KALSHI_WX_HOME", "data")).resolve()
 
 
+def dagster_home() -> Path:
+    """The Dagster instance the CLI runs on: ``$DAGSTER_HOME``, default ``$KALSHI_WX_HOME/dagster_home``."""
+    return Path(os.environ.get("DAGSTER_HOME") or kalshi_wx_home() / "dagster_home").resolve()
+
+
 def default_warehouse_url() -> str:
     """``KALSHI_WX_WAREHOUSE_URL`` if set, else the DuckDB file ``$KALSHI_WX_HOME/warehouse.duckdb``."""
     return os.environ.get("KALSHI_WX_WAREHOUSE_URL") or f"duckdb://{kalshi_wx_home() / 'warehouse.duckdb'}"
+
+
+def duckdb_lock_timeout_s() -> float:
+    """``KALSHI_WX_DUCKDB_LOCK_TIMEOUT``: seconds to wait for a DuckDB warehouse file another process holds."""
+    text = os.environ.get("KALSHI_WX_DUCKDB_LOCK_TIMEOUT", "").strip()
+    if not text:
+        return DEFAULT_LOCK_TIMEOUT_S
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise ConfigError(f"KALSHI_WX_DUCKDB_LOCK_TIMEOUT={text!r}: expected a number of seconds >= 0")
+    return seconds
 
 
 def source_mode() -> SourceMode:

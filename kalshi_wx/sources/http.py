@@ -1,9 +1,10 @@
 """What every outside HTTP source (Kalshi, Visual Crossing, NWS) shares: retries and the client base.
 
-One retry policy for all sources, so that a change in how we treat 429s or outages is made once,
-and one ``SourceClient`` owning the connection pool, so every client closes and prints the same way.
-Also scrubs registered secrets from httpx's own log lines (and the loopback server's): httpx
-logs every request URL at INFO, and Visual Crossing takes its key in the query string.
+One retry policy for all sources, so that a change in how we treat 429s, outages or cut-off bodies
+is made once, and one ``SourceClient`` owning the connection pool, so every client closes, labels
+its requests and prints the same way. Also scrubs registered secrets from httpx's own log lines
+(and the loopback server's): httpx logs every request URL at INFO, and Visual Crossing takes its
+key in the query string.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 from urllib.parse import quote
 
 import httpx
+
+from kalshi_wx.core.errors import PayloadError
 
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
@@ -55,6 +58,28 @@ class _RedactSecrets(logging.Filter):
 # The loopback server logs request lines, which carry the VC key when the simulator stands in for VC.
 for _name in ("httpx", "httpcore", "kalshi_wx.sources.loopback"):
     logging.getLogger(_name).addFilter(_RedactSecrets())
+
+
+# A selector longer than this (a list of 100 tickers) is shortened in labels.
+MAX_SELECTOR_LENGTH = 60
+
+
+def request_label(method: str, path: str, params: Mapping[str, object] | None, selectors: tuple[str, ...]) -> str:
+    """``GET /markets?event_ticker=...``: the request as errors and log lines name it.
+
+    Only the query parameters listed in ``selectors`` appear, so a key sent in the query string (or
+    any parameter nobody vetted) never reaches a message; long values (ticker lists) are shortened.
+    """
+    shown = []
+    for name in selectors:
+        value = (params or {}).get(name)
+        if value is None or value == "":
+            continue
+        text = ",".join(map(str, value)) if isinstance(value, list | tuple | set | frozenset) else str(value)
+        if len(text) > MAX_SELECTOR_LENGTH:
+            text = f"{text[: MAX_SELECTOR_LENGTH - 1]}…"
+        shown.append(f"{name}={text}")
+    return f"{method} {path}" + (f"?{'&'.join(shown)}" if shown else "")
 
 
 class SourceHTTPError(Exception):
@@ -119,6 +144,31 @@ def _retryable_status(status: int) -> bool:
     return status == 429 or status >= 500
 
 
+class UnreadableBodyError(Exception):
+    """A success status whose body is not the JSON it claims to be: a transfer cut short.
+
+    Raised inside an attempt (by ``read_json``) so that ``send_with_retries`` retries it like any
+    other transient fault; callers see a ``PayloadError`` once the attempts are spent.
+    """
+
+
+def declares_json(response: httpx.Response) -> bool:
+    """``application/json`` or any ``+json`` type (NWS serves ``application/ld+json``)."""
+    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    return kind == "application/json" or kind.endswith("+json")
+
+
+def read_json(response: httpx.Response) -> Any:
+    """The body as JSON; ``UnreadableBodyError`` when it is cut off or not JSON at all."""
+    try:
+        return response.json()
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
+        head = redact(response.content[:80].decode("utf-8", "replace"))
+        raise UnreadableBodyError(
+            f"malformed JSON (HTTP {response.status_code}, {len(response.content)} bytes): {head!r}"
+        ) from None
+
+
 def send_with_retries(
     send: Callable[[], httpx.Response],
     *,
@@ -139,6 +189,10 @@ def send_with_retries(
     A non-idempotent request (placing an order) is retried only when it certainly did not reach
     the exchange: a 429, or a connection that was never established. A timeout or a 5xx after the
     body was sent may have been executed, and retrying it could double an order.
+
+    ``send`` may raise ``UnreadableBodyError`` (see ``read_json``): a body cut off on the way is
+    retried when idempotent, and becomes a ``PayloadError`` naming the request when the attempts
+    are spent.
     """
     rng = rng or random.Random()
     attempt = 0
@@ -153,9 +207,15 @@ def send_with_retries(
                 raise SourceUnavailableError(source, endpoint, attempt, reason) from None
             delay = policy.backoff(attempt, rng)
         except (httpx.TimeoutException, httpx.TransportError) as exc:
+            # Includes a body shorter than its Content-Length (RemoteProtocolError).
             reason = redact(f"{type(exc).__name__}: {exc}")
             if last or not idempotent:
                 raise SourceUnavailableError(source, endpoint, attempt, reason) from None
+            delay = policy.backoff(attempt, rng)
+        except UnreadableBodyError as exc:
+            reason = str(exc)
+            if last or not idempotent:
+                raise PayloadError(f"{source} {endpoint}", f"{reason}; {attempt} attempt(s)") from None
             delay = policy.backoff(attempt, rng)
         else:
             status = response.status_code
@@ -190,12 +250,17 @@ def send_with_retries(
 class SourceClient:
     """One outside service: its base URL, an httpx connection pool and the retry policy; a context manager.
 
-    Subclasses name their ``source`` (the label in errors and retry log lines) and ``_log``, and
-    list what their repr may show in ``_repr_fields``, where credentials appear only masked.
+    Subclasses name their ``source`` (the label in errors and retry log lines) and ``_log``, list
+    the query parameters that say which data a request is about in ``_selectors`` (never a key),
+    and what their repr may show in ``_repr_fields``, where credentials appear only masked.
+
+    A success whose body declares JSON but does not parse is retried like a dropped connection,
+    through ``_send`` as well as ``_send_json``; ``_send_json`` also hands back the parsed body.
     """
 
     source: ClassVar[str]
     _log: ClassVar[logging.Logger]
+    _selectors: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -214,10 +279,38 @@ class SourceClient:
         self._rng = rng or random.Random()
         self._http = httpx.Client(timeout=timeout_s, headers=dict(headers), follow_redirects=follow_redirects)
 
+    def _label(self, method: str, path: str, params: Mapping[str, object] | None = None) -> str:
+        """How errors and log lines name a request: method, path and this source's selectors."""
+        return request_label(method, path, params, self._selectors)
+
     def _send(self, send: Callable[[], httpx.Response], endpoint: str, *, idempotent: bool = True) -> httpx.Response:
         """``send_with_retries`` under this client's policy; ``endpoint`` must hold no secrets."""
+
+        def attempt() -> httpx.Response:
+            response = send()
+            if response.is_success and declares_json(response):
+                read_json(response)
+            return response
+
+        return self._retrying(attempt, endpoint, idempotent)
+
+    def _send_json(
+        self, send: Callable[[], httpx.Response], endpoint: str, *, idempotent: bool = True
+    ) -> tuple[httpx.Response, Any]:
+        """Like ``_send``, and the JSON document of a success (whatever its declared type); None otherwise."""
+        document: Any = None
+
+        def attempt() -> httpx.Response:
+            nonlocal document
+            response = send()
+            document = read_json(response) if response.is_success else None
+            return response
+
+        return self._retrying(attempt, endpoint, idempotent), document
+
+    def _retrying(self, attempt: Callable[[], httpx.Response], endpoint: str, idempotent: bool) -> httpx.Response:
         return send_with_retries(
-            send,
+            attempt,
             source=self.source,
             endpoint=endpoint,
             policy=self._retry,

@@ -39,6 +39,9 @@ class Response:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    # Send only this many bytes of the body under its full Content-Length, then close the
+    # connection: a transfer cut short, as the fakes play a dropped connection.
+    truncate_at: int | None = None
 
     @classmethod
     def json(cls, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -76,7 +79,9 @@ def _handler_for(app: App) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(response.body)))
             self.end_headers()
-            self.wfile.write(response.body)
+            self.wfile.write(response.body[: response.truncate_at])
+            if response.truncate_at is not None:
+                self.close_connection = True
 
         do_GET = do_POST = do_DELETE = do_PUT = _serve
 

@@ -115,7 +115,7 @@ class NwsClient(SourceClient):
     def _get_json(self, path: str) -> tuple[str, Any]:
         endpoint = f"{self.base_url}{path}"
         try:
-            response = self._send(lambda: self._http.get(endpoint), f"GET {path}")
+            response, document = self._send_json(lambda: self._http.get(endpoint), f"GET {path}")
         except SourceUnavailableError as exc:
             raise NwsUnavailableError(f"{endpoint}: gave up after {exc.attempts} attempts; {exc}") from None
         if response.status_code == 429 or response.status_code >= 500:
@@ -124,10 +124,7 @@ class NwsClient(SourceClient):
             )
         if response.is_error:
             raise PayloadError(endpoint, f"HTTP {response.status_code}: {response.text[:200]!r}")
-        try:
-            return endpoint, response.json()
-        except ValueError as exc:
-            raise PayloadError(endpoint, f"response is not valid JSON: {exc}") from None
+        return endpoint, document
 
     def list_cli_products(self, issuedby: str, since: datetime | None = None) -> list[ProductRef]:
         """CLI products listed for a 3-letter CLI id, oldest first, optionally only those issued >= since."""

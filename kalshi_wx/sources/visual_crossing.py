@@ -44,6 +44,7 @@ class VCResponse:
 class VisualCrossingClient(SourceClient):
     source = "visual_crossing"
     _log = log
+    _selectors = ("forecastBasisDate",)  # the key travels in the query too: it is never a selector
 
     def __init__(
         self,
@@ -89,8 +90,6 @@ class VisualCrossingClient(SourceClient):
     def _timeline(self, station: str, start: date, end: date, extra: dict[str, str]) -> VCResponse:
         location = f"stn:{station}"
         path = f"{quote(location, safe=':')}/{start.isoformat()}/{end.isoformat()}"
-        endpoint = f"GET {location}/{start.isoformat()}/{end.isoformat()}"
-        source = f"visual_crossing {endpoint}"
         params = {
             "key": self._key,
             "unitGroup": "us",
@@ -101,15 +100,13 @@ class VisualCrossingClient(SourceClient):
             "elements": ELEMENTS,
             **extra,
         }
+        endpoint = self._label("GET", f"{location}/{start.isoformat()}/{end.isoformat()}", params)
+        source = f"visual_crossing {endpoint}"
         url = f"{self.base_url}/{path}"
-        response = self._send(lambda: self._http.get(url, params=params), endpoint)
+        response, doc = self._send_json(lambda: self._http.get(url, params=params), endpoint)
         if response.status_code >= 400:
             # VC answers errors in plain text, which may echo the request
             raise VisualCrossingHTTPError(endpoint, response.status_code, redact(response.text.strip()[:300]))
-        try:
-            doc = response.json()
-        except ValueError:
-            raise PayloadError(source, f"malformed JSON: {redact(response.text[:80])!r}") from None
         if not isinstance(doc, dict):
             raise PayloadError(source, f"expected a JSON object, got {type(doc).__name__}")
         if not isinstance(doc.get("days"), list):

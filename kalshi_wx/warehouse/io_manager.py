@@ -66,11 +66,11 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
     def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
         table = table_for(*context.asset_key.path)
         city, climate_date = _slice(context, table, obj)
-        rows = self.warehouse.write_partition(table, obj, city, climate_date)
+        rows = self.warehouse.write_partition(table, obj, city, climate_date, on_lock_wait=context.log.warning)
         context.log.info(f"wrote {rows} rows to {table.name} ({self.warehouse.backend.display_url})")
         context.add_output_metadata(frame_metadata(table, obj))
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:
         table = table_for(*context.asset_key.path)
         city, climate_date = _slice(context, table)
-        return self.warehouse.read(table, city=city, climate_date=climate_date)
+        return self.warehouse.read(table, city=city, climate_date=climate_date, on_lock_wait=context.log.warning)

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from kalshi_wx.core.errors import ConfigError
+from kalshi_wx.defs.resources import build_resources
 from kalshi_wx.defs.settings import (
     BACKTEST_FILE,
     CITIES_FILE,
@@ -17,6 +18,7 @@ from kalshi_wx.defs.settings import (
     BacktestSettings,
     ModelsSettings,
     PmfSettings,
+    duckdb_lock_timeout_s,
     load_cities,
     load_file,
     load_settings,
@@ -170,3 +172,15 @@ def test_run_config_window_parses_iso_strings():
         parse_train_window({"start": "June 1", "end": "2026-06-03"}, "run config")
     with pytest.raises(ConfigError, match=r"run config: give either start and end, or last_days"):
         parse_train_window({"start": "2026-06-01", "end": "2026-06-03", "last_days": 4}, "run config")
+
+
+def test_duckdb_lock_timeout_reaches_the_warehouse_resource(monkeypatch):
+    monkeypatch.delenv("KALSHI_WX_DUCKDB_LOCK_TIMEOUT", raising=False)
+    assert duckdb_lock_timeout_s() == 30.0
+    monkeypatch.setenv("KALSHI_WX_DUCKDB_LOCK_TIMEOUT", "5")
+    warehouse = build_resources(mode="sim", warehouse_url="duckdb:///tmp/unused.duckdb")["warehouse"]
+    assert warehouse.backend.lock_timeout_s == 5.0
+    for bad in ("-1", "soon", "inf"):
+        monkeypatch.setenv("KALSHI_WX_DUCKDB_LOCK_TIMEOUT", bad)
+        with pytest.raises(ConfigError, match=f"KALSHI_WX_DUCKDB_LOCK_TIMEOUT='{bad}': expected a number of seconds"):
+            duckdb_lock_timeout_s()

@@ -27,13 +27,24 @@ class Fault:
 
     @classmethod
     def malformed(cls) -> Fault:
-        """HTTP 200 whose body is cut off mid-JSON, as a dropped proxy connection would leave it."""
+        """HTTP 200 whose JSON body ends mid-document under a matching Content-Length, as a proxy
+        that lost its upstream connection and closed the document early would serve it."""
         return cls("raw", body=b'{"markets": [{"ticker": "KX')
+
+    @classmethod
+    def cut_off(cls) -> Fault:
+        """The real answer's first half under its full Content-Length, then the connection closes."""
+        return cls("cut")
 
     @classmethod
     def raw(cls, body: bytes) -> Fault:
         """HTTP 200 with exactly ``body`` (e.g. a JSON array where an object is documented)."""
         return cls("raw", body=body)
+
+    @classmethod
+    def none(cls) -> Fault:
+        """The real answer: queued ahead of a fault, it makes the fault hit a later request."""
+        return cls("none")
 
     @classmethod
     def drop_field(cls, field: str) -> Fault:
@@ -57,7 +68,7 @@ class FaultPlan:
         with self._lock:
             queue = self._queues.get(path)
             fault = queue.popleft() if queue else None
-        if fault is None:
+        if fault is None or fault.kind == "none":
             return build()
         if fault.kind == "http":
             headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
@@ -66,6 +77,8 @@ class FaultPlan:
         if fault.kind == "raw":
             return Response(200, fault.body, {"Content-Type": "application/json"})
         real = build()
+        if fault.kind == "cut":
+            return Response(real.status, real.body, real.headers, truncate_at=len(real.body) // 2)
         payload = json.loads(real.body)
         payload.pop(fault.field, None)
         return Response.json(payload, real.status)

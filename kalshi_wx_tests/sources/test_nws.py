@@ -221,16 +221,22 @@ def test_timeout_then_success_is_retried():
     assert len(connections) == 2
 
 
-def test_malformed_json_names_the_endpoint_and_is_not_retried(api):
+def test_a_cut_off_json_body_is_retried_then_named_when_it_persists(api):
     fake, url = api
     list_path = "/products/types/CLI/locations/NYC"
-    fake.scripted[list_path] = [Response(200, b'{"@graph": [', {"Content-Type": "application/ld+json"})]
+    cut = Response(200, b'{"@graph": [', {"Content-Type": "application/ld+json"})
+    fake.scripted[list_path] = [cut]
+    with _client(url) as client:
+        assert client.list_cli_products("NYC") == []
+    assert fake.paths().count(list_path) == 2
+
+    fake.scripted[list_path] = [cut] * 3
     with (
-        _client(url) as client,
-        pytest.raises(PayloadError, match=r"/products/types/CLI/locations/NYC: .*not valid JSON"),
+        _client(url, max_attempts=3) as client,
+        pytest.raises(PayloadError, match=r"nws GET /products/types/CLI/locations/NYC: malformed JSON .*3 attempt"),
     ):
         client.list_cli_products("NYC")
-    assert fake.paths().count(list_path) == 1
+    assert fake.paths().count(list_path) == 5
 
 
 def test_missing_fields_name_the_endpoint_and_field(api):

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from kalshi_wx.core.payloads.kalshi import markets_frame
-from kalshi_wx.warehouse.backends import backend_from_url
+from kalshi_wx.warehouse.backends import DuckDBBackend, WarehouseLockedError, backend_from_url
 from kalshi_wx.warehouse.schemas import MARKETS, PANEL, TableSchema
 
 READINGS = TableSchema(
@@ -153,3 +153,52 @@ def test_backend_from_url_and_redaction(tmp_path):
     assert "s3cret" not in pg.display_url and pg.display_url == "postgresql://trader@db.example:5433/wx"
     with pytest.raises(ValueError, match="expected duckdb"):
         backend_from_url("mysql://x/y")
+
+
+# -- a DuckDB file held by another process ---------------------------------------------------------
+
+
+def test_a_file_held_by_another_process_is_refused_naming_its_pid(tmp_path, hold_duckdb):
+    path = tmp_path / "warehouse.duckdb"
+    backend = DuckDBBackend(path, lock_timeout_s=0.3)
+    backend.write_partition(READINGS, readings("nyc", date(2026, 6, 1), [70.0]), "nyc", date(2026, 6, 1))
+    notebook = hold_duckdb(path)
+    waits: list[str] = []
+    with pytest.raises(WarehouseLockedError) as err:
+        backend.write_partition(READINGS, readings("nyc", date(2026, 6, 1), [99.0]), "nyc", date(2026, 6, 1),
+                                on_lock_wait=waits.append)  # fmt: skip
+    assert err.value.holder is not None and err.value.holder.pid == notebook.pid
+    assert f"DuckDB file {path} is locked by " in str(err.value) and f"(PID {notebook.pid}) for 0.3s" in str(err.value)
+    assert waits == [f"DuckDB file {path} is locked by {err.value.holder}; waiting up to 0.3s for it"]
+    with pytest.raises(WarehouseLockedError, match=f"PID {notebook.pid}"):
+        backend.read(READINGS)  # a reader is refused too: the holder has it read-write
+    notebook.release()
+    assert backend.read(READINGS)["temp_f"].to_list() == [70.0]  # nothing was written
+
+
+def test_a_lock_released_while_waiting_is_taken_and_the_wait_reported(tmp_path, hold_duckdb):
+    path = tmp_path / "warehouse.duckdb"
+    backend = DuckDBBackend(path, lock_timeout_s=60)
+    backend.write_partition(READINGS, readings("nyc", date(2026, 6, 1), [70.0]), "nyc", date(2026, 6, 1))
+    notebook = hold_duckdb(path)
+    waits: list[str] = []
+
+    def on_lock_wait(message: str) -> None:
+        waits.append(message)
+        if len(waits) == 1:
+            notebook.release()  # the other process lets go while we wait
+
+    rows = backend.write_partition(READINGS, readings("nyc", date(2026, 6, 1), [71.0, 72.0]), "nyc",
+                                   date(2026, 6, 1), on_lock_wait=on_lock_wait)  # fmt: skip
+    assert rows == 2 and backend.read(READINGS)["temp_f"].to_list() == [71.0, 72.0]
+    assert len(waits) == 2 and f"(PID {notebook.pid}); waiting up to 60s" in waits[0]
+    assert waits[1].startswith(f"DuckDB file {path}: lock obtained after ")
+
+
+def test_an_unreadable_file_is_an_error_at_once_not_a_lock_wait(tmp_path):
+    path = tmp_path / "warehouse.duckdb"
+    path.write_bytes(b"not a database" * 100)
+    waits: list[str] = []
+    with pytest.raises(Exception, match="not a valid DuckDB database file") as err:
+        DuckDBBackend(path, lock_timeout_s=60).existing_tables(on_lock_wait=waits.append)
+    assert not isinstance(err.value, WarehouseLockedError) and waits == []

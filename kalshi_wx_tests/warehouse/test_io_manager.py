@@ -100,3 +100,25 @@ def test_a_key_that_is_not_city_and_day_names_the_asset_and_the_key(io_manager):
     )
     with pytest.raises(ValueError, match=r"pmf/fused_pmf: partition key 'nyc-2026-06-02' is not 'city\|YYYY-MM-DD'"):
         io_manager.load_input(context)
+
+
+def test_waiting_for_a_held_duckdb_file_shows_in_the_runs_event_log(tmp_path, hold_duckdb):
+    path = tmp_path / "warehouse.duckdb"
+    io_manager = WarehouseIOManager(warehouse=Warehouse(url=f"duckdb://{path}", lock_timeout_s=0.2))
+
+    @dg.asset(key=ARTIFACTS_KEY, partitions_def=CITIES)
+    def artifacts() -> pl.DataFrame:
+        return _artifact("nyc", date(2026, 6, 4), "a")
+
+    notebook = hold_duckdb(path)
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize(
+            [artifacts], partition_key="nyc", resources={"io_manager": io_manager}, instance=instance,
+            raise_on_error=False,
+        )  # fmt: skip
+        messages = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    assert not result.success
+    assert any(f"(PID {notebook.pid}); waiting up to 0.2s for it" in m for m in messages)
+    [failure] = result.get_step_failure_events()
+    cause = failure.event_specific_data.error.cause  # under Dagster's "Error occurred while handling output"
+    assert cause.cls_name == "WarehouseLockedError" and f"PID {notebook.pid}" in cause.message

@@ -10,6 +10,7 @@ No `from __future__ import annotations` here: Dagster validates the `context` an
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -260,7 +261,7 @@ def backtest_range_report(
     """A city's backtests over a range of days as one HTML report: headline, equity, calibration, PnL by bracket."""
     city_key = city_of(context.partition_key)
     start, end = _report_range(context, config, city_key)
-    span = {"city": city_key, "dates": (start, end)}
+    span: dict[str, Any] = {"city": city_key, "dates": (start, end)}
     markets = warehouse.read(MARKETS, **span)
     if markets.is_empty():
         raise dg.Failure(

@@ -28,6 +28,7 @@ from kalshi_wx.core.timestamps import parse_time
 from kalshi_wx.sources.http import RetryPolicy, SourceClient, SourceHTTPError
 from kalshi_wx.sources.kalshi.auth import KalshiSigner
 from kalshi_wx.sources.kalshi.ratelimit import (
+    DEFAULT_HEADROOM,
     DEFAULT_READ_RATE,
     DEFAULT_WRITE_RATE,
     KalshiRateLimiter,
@@ -158,6 +159,18 @@ class KalshiClient(SourceClient):
 
     source = "kalshi"
     _log = log
+    # Which market, event, series, window or page a request was about; never keys or signatures.
+    _selectors = (
+        "ticker",
+        "tickers",
+        "event_ticker",
+        "series_ticker",
+        "min_ts",
+        "max_ts",
+        "start_ts",
+        "end_ts",
+        "cursor",
+    )
 
     def __init__(
         self,
@@ -167,6 +180,7 @@ class KalshiClient(SourceClient):
         limiter: KalshiRateLimiter | None = None,
         read_rate: float = DEFAULT_READ_RATE,
         write_rate: float = DEFAULT_WRITE_RATE,
+        headroom: float = DEFAULT_HEADROOM,
         timeout_s: float = 10.0,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -176,7 +190,7 @@ class KalshiClient(SourceClient):
     ):
         resolved = resolve_base_url(base_url)
         parts = urlsplit(resolved)
-        self._limiter = limiter or shared_limiter(parts.netloc, read_rate, write_rate)
+        self._limiter = limiter or shared_limiter(parts.netloc, read_rate, write_rate, headroom)
         super().__init__(
             resolved, timeout_s=timeout_s, headers={"Accept": "application/json"}, retry=retry, sleep=sleep, rng=rng
         )
@@ -190,7 +204,8 @@ class KalshiClient(SourceClient):
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **kwargs: Any) -> KalshiClient:
         """Configure from ``KALSHI_API_BASE``, ``KALSHI_API_KEY_ID``, ``KALSHI_PRIVATE_KEY_PATH``,
-        ``KALSHI_READ_RATE`` and ``KALSHI_WRITE_RATE``; without a key only public data works."""
+        ``KALSHI_READ_RATE`` and ``KALSHI_WRITE_RATE`` (the account's limits, requests/s) and
+        ``KALSHI_RATE_HEADROOM`` (the share of them to use); without a key only public data works."""
         env = os.environ if environ is None else environ
         key_id = env.get("KALSHI_API_KEY_ID", "").strip()
         key_path = env.get("KALSHI_PRIVATE_KEY_PATH", "").strip()
@@ -202,6 +217,7 @@ class KalshiClient(SourceClient):
             signer=signer,
             read_rate=_rate(env, "KALSHI_READ_RATE", DEFAULT_READ_RATE),
             write_rate=_rate(env, "KALSHI_WRITE_RATE", DEFAULT_WRITE_RATE),
+            headroom=_headroom(env, "KALSHI_RATE_HEADROOM", DEFAULT_HEADROOM),
             **kwargs,
         )
 
@@ -229,7 +245,8 @@ class KalshiClient(SourceClient):
         ``PayloadError`` (naming the endpoint) for a body that is not a JSON object.
         """
         method = method.upper()
-        endpoint = f"kalshi {method} {path}"
+        label = self._label(method, path, params)
+        endpoint = f"kalshi {label}"
         signer = self._signer if signed else None
         if signed and signer is None:
             raise ConfigError(f"{endpoint} needs KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH")
@@ -245,30 +262,25 @@ class KalshiClient(SourceClient):
             log.debug("%s -> %s (%.0f ms)", endpoint, response.status_code, 1000 * (time.perf_counter() - started))
             return response
 
-        response = self._send(send, f"{method} {path}", idempotent=method in ("GET", "HEAD", "DELETE"))
+        response, body = self._send_json(send, label, idempotent=method in ("GET", "HEAD", "DELETE"))
         if response.status_code >= 400:
-            raise KalshiHTTPError(f"{method} {path}", response.status_code, _error_message(response))
-        try:
-            body = response.json()
-        except ValueError:
-            raise PayloadError(
-                endpoint, f"malformed JSON (HTTP {response.status_code}): {response.text[:80]!r}"
-            ) from None
+            raise KalshiHTTPError(label, response.status_code, _error_message(response))
         if not isinstance(body, dict):
             raise PayloadError(endpoint, f"expected a JSON object, got {_json_type(body)}")
         return body
 
     def _get_object(self, path: str, key: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        return _member(self.request("GET", path, params=params), key, (dict,), f"kalshi GET {path}")
+        source = f"kalshi {self._label('GET', path, params)}"
+        return _member(self.request("GET", path, params=params), key, (dict,), source)
 
     def _pages(
         self, path: str, params: Mapping[str, Any], *, limit: int, signed: bool = False
     ) -> Iterator[tuple[dict, str]]:
-        """Each page's body with its endpoint label, following ``cursor`` until it is empty."""
-        source = f"kalshi GET {path}"
+        """Each page's body with its request label (selectors and cursor), following ``cursor`` until it is empty."""
         query = {**params, "limit": limit}
         seen: set[str] = set()
         while True:
+            source = f"kalshi {self._label('GET', path, query)}"
             body = self.request("GET", path, params=query, signed=signed)
             yield body, source
             cursor = _member(body, "cursor", (str, type(None)), source)
@@ -300,7 +312,7 @@ class KalshiClient(SourceClient):
         """The whole ``GET /events/{t}`` body: ``event`` plus, unless nested, ``markets``."""
         path = f"/events/{quote(event_ticker, safe='')}"
         body = self.request("GET", path, params={"with_nested_markets": with_nested_markets})
-        _member(body, "event", (dict,), f"kalshi GET {path}")
+        _member(body, "event", (dict,), f"kalshi {self._label('GET', path)}")
         return body
 
     def get_markets(self, **filters: Any) -> list[dict[str, Any]]:
@@ -371,12 +383,14 @@ class KalshiClient(SourceClient):
         """
         live = self.get_markets(event_ticker=event_ticker)
         cutoff = self.get_historical_cutoff().market_settled_ts
-        source = "kalshi GET /markets"
+        selectors = {"event_ticker": event_ticker}
+        source = f"kalshi {self._label('GET', '/markets', selectors)}"
         tiers = {_key(m, "ticker", source): "live" for m in live}
         if live and all(self._routing_time(m, source, ("close_time",)) >= cutoff for m in live):
             return live, tiers
         historical = self.get_historical_markets(event_ticker=event_ticker, series_ticker=series_ticker)
-        older = [m for m in historical if _key(m, "ticker", "kalshi GET /historical/markets") not in tiers]
+        source = f"kalshi {self._label('GET', '/historical/markets', selectors)}"
+        older = [m for m in historical if _key(m, "ticker", source) not in tiers]
         tiers.update({m["ticker"]: "historical" for m in older})
         return older + live, tiers
 
@@ -437,8 +451,11 @@ class KalshiClient(SourceClient):
         if max_ts is None or max_ts >= cutoff:
             lower = math.floor(cutoff) if min_ts is None else max(min_ts, math.floor(cutoff))
             live = self.get_live_trades(ticker=ticker, min_ts=lower, max_ts=max_ts)
-        live_ids = {_key(t, "trade_id", "kalshi GET /markets/trades") for t in live}
-        older = [t for t in historical if _key(t, "trade_id", "kalshi GET /historical/trades") not in live_ids]
+        selectors = {"ticker": ticker}
+        live_source = f"kalshi {self._label('GET', '/markets/trades', selectors)}"
+        historical_source = f"kalshi {self._label('GET', '/historical/trades', selectors)}"
+        live_ids = {_key(t, "trade_id", live_source) for t in live}
+        older = [t for t in historical if _key(t, "trade_id", historical_source) not in live_ids]
         return older + live
 
     def _routing_time(self, market: Mapping[str, Any], source: str, fields: tuple[str, ...]) -> datetime:
@@ -460,7 +477,7 @@ class KalshiClient(SourceClient):
             hi = min(end_ts, lo + span - 1)
             params = {"start_ts": lo, "end_ts": hi, "period_interval": period_interval}
             body = self.request("GET", path, params=params)
-            candles.extend(_objects(body, "candlesticks", f"kalshi GET {path}"))
+            candles.extend(_objects(body, "candlesticks", f"kalshi {self._label('GET', path, params)}"))
             lo = hi + 1
         return candles
 
@@ -499,3 +516,16 @@ def _rate(env: Mapping[str, str], name: str, default: float) -> float:
     if not rate > 0 or math.isinf(rate):
         raise ConfigError(f"{name}={text!r}: expected a positive number of requests per second")
     return rate
+
+
+def _headroom(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        share = float(text)
+    except ValueError:
+        share = math.nan
+    if not 0 < share <= 1:
+        raise ConfigError(f"{name}={text!r}: expected the share of the rate limit to use, in (0, 1], e.g. 0.9")
+    return share

@@ -256,6 +256,28 @@ def test_4xx_is_not_retried_and_carries_the_server_message(client, fake, sleeps)
     assert sleeps == [] and len(fake.calls_to("/markets/NOPE")) == 1
 
 
+def test_errors_and_retry_lines_name_the_market_and_window(client, fake, sleeps, caplog):
+    fake.fail("/historical/trades", Fault.http(503))
+    fake.fail("/historical/trades", Fault.http(400))
+    caplog.set_level(logging.WARNING)
+    with pytest.raises(KalshiHTTPError) as err:
+        client.get_trades("KXHIGHNY-26JUN01-B71.5", 1780272000, 1780358399)
+    where = "GET /historical/trades?ticker=KXHIGHNY-26JUN01-B71.5&min_ts=1780272000&max_ts=1780358399"
+    assert err.value.endpoint == where and f"kalshi {where}: HTTP 400" in str(err.value)
+    assert f"kalshi {where}: HTTP 503; retry 1/4" in caplog.text
+    assert "limit=" not in str(err.value)  # paging size says nothing about which data failed
+
+
+def test_listing_errors_name_the_page(client, fake):
+    fake.page_size = 1
+    fake.markets = {t: _market(t) for t in ("A", "B")}
+    fake.fail("/markets", Fault.none())  # the first page is served as it is
+    fake.fail("/markets", Fault.raw(b'{"markets": {}, "cursor": ""}'))
+    with pytest.raises(PayloadError) as err:
+        client.get_markets(event_ticker="KXTEST-26JUN01")
+    assert err.value.source == "kalshi GET /markets?event_ticker=KXTEST-26JUN01&cursor=page-1"
+
+
 def test_connection_refused_retries_then_reports_unavailable(sleeps):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -271,11 +293,39 @@ def test_connection_refused_retries_then_reports_unavailable(sleeps):
 # -- malformed responses ------------------------------------------------------------------------
 
 
-def test_malformed_json_names_endpoint(client, fake):
+def test_a_200_whose_json_was_cut_off_is_retried(client, fake, sleeps):
+    fake.markets = {"M": _market("M")}
     fake.fail("/markets", Fault.malformed())
-    with pytest.raises(PayloadError, match=r"kalshi GET /markets: malformed JSON") as err:
-        client.get_markets()
-    assert err.value.source == "kalshi GET /markets"
+    assert [m["ticker"] for m in client.get_markets(event_ticker="KXTEST-26JUN01")] == ["M"]
+    assert [c.status for c in fake.calls_to("/markets")] == [200, 200] and len(sleeps) == 1
+
+
+def test_a_body_cut_short_of_its_content_length_is_retried(client, fake, sleeps):
+    fake.markets = {"M": _market("M")}
+    fake.fail("/markets/M", Fault.cut_off())
+    assert client.get_market("M")["ticker"] == "M"
+    assert len(fake.calls_to("/markets/M")) == 2 and len(sleeps) == 1
+
+
+def test_json_that_stays_malformed_names_the_request_after_the_attempts(fake, sleeps):
+    fake.fail("/markets", Fault.malformed(), times=5)
+    policy = RetryPolicy(max_attempts=3)
+    with (
+        KalshiClient(fake.base_url, retry=policy, sleep=sleeps.append, limiter=KalshiRateLimiter(1000, 1000)) as c,
+        pytest.raises(PayloadError) as err,
+    ):
+        c.get_markets(event_ticker="KXTEST-26JUN01")
+    assert err.value.source == "kalshi GET /markets?event_ticker=KXTEST-26JUN01"
+    assert "malformed JSON (HTTP 200, 27 bytes)" in str(err.value) and "3 attempt(s)" in str(err.value)
+    assert len(fake.calls_to("/markets")) == 3 and len(sleeps) == 2
+
+
+def test_a_cut_off_answer_to_an_order_is_never_sent_again(client, fake, sleeps):
+    # The order reached the exchange; sending it again could double it.
+    fake.fail("/portfolio/events/orders", Fault.malformed())
+    with pytest.raises(PayloadError, match="malformed JSON"):
+        client.request("POST", "/portfolio/events/orders", json_body={"ticker": "M"}, signed=True)
+    assert len(fake.calls_to("/portfolio/events/orders")) == 1 and sleeps == []
 
 
 @pytest.mark.parametrize("field", ["markets", "cursor"])
