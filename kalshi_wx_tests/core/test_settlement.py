@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 import pytest
 
+from kalshi_wx.core.errors import PayloadError
 from kalshi_wx.core.payloads.kalshi import markets_frame
 from kalshi_wx.core.payloads.nws_cli import ClimateSummary, settlement_reports
 from kalshi_wx.core.settlement import agrees_with_kalshi, kalshi_verdict, settlement_frame
+from kalshi_wx_tests.conftest import TEST_DATA
 
 DAY = date(2026, 6, 1)
 ISSUED = datetime(2026, 6, 2, 6, 21, tzinfo=UTC)
@@ -86,3 +89,39 @@ def test_settlement_row_keeps_the_late_correction_as_a_cross_check(unsettled):
     assert (row["max_f"], row["report_type"], row["agrees_with_kalshi"]) == (71, "final", True)
     assert (row["latest_max_f"], row["latest_report_type"], row["latest_product_id"]) == (72, "correction", "p-2")
     assert row["revised_after_expiration"] is True and row["n_reports"] == 2
+
+
+def test_kalshi_settled_every_real_kxhighchi_event_on_midways_official_high(real_data):
+    # 266 recorded GET /events payloads (cents era) against IEM's CLI highs for Midway: Kalshi's verdict
+    # (the YES bracket and expiration_value) is what agrees_with_kalshi reads, on every settled day.
+    highs = pl.read_parquet(real_data / "daily_tmax/halsted312_iem_cli/chicago.parquet")
+    official = {r["date_local"]: r["tmax_iem_f"] for r in highs.iter_rows(named=True)}
+    settled = unsettled = 0
+    stripped = []
+    for path in sorted((real_data / "kalshi/cpratim_KXHIGHCHI/events").glob("*.json")):
+        day = date.fromisoformat(path.stem)
+        body = json.loads(path.read_text())
+        try:
+            markets = markets_frame(body["markets"], city="chi", climate_date=day, source=path.name, tiers={})
+        except PayloadError as exc:
+            # A trap of these files: from 2025-01-16 to 02-09 the winning market was saved without its
+            # strike_type and strikes. The parser names it rather than guess a bracket from a ticker;
+            # Kalshi's settled value still matches.
+            assert exc.field == "strike_type"
+            assert {float(m["expiration_value"]) for m in body["markets"] if m["expiration_value"]} == {official[day]}
+            stripped.append(day)
+            continue
+        verdict = agrees_with_kalshi(official[day], markets)
+        if verdict is None:
+            unsettled += 1
+            continue
+        assert verdict, f"{path.name}: Kalshi {kalshi_verdict(markets)}, IEM CLI high {official[day]}"
+        settled += 1
+    assert (settled, unsettled, len(stripped)) == (227, 14, 25)
+    assert (min(stripped), max(stripped)) == (date(2025, 1, 16), date(2025, 2, 9))
+
+
+def test_a_real_unsettled_event_has_no_verdict():
+    body = json.loads((TEST_DATA / "kalshi/cpratim_KXHIGHCHI/events/2025-04-25.json").read_text())
+    markets = markets_frame(body["markets"], city="chi", climate_date=date(2025, 4, 25), source="x", tiers={})
+    assert markets["result"].to_list() == [""] * 6 and kalshi_verdict(markets) == (None, None)

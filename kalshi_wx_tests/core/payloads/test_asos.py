@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import polars as pl
 import pytest
 
-from kalshi_wx.core.climate_day import climate_day_window
+from kalshi_wx.core.climate_day import climate_date_expr, climate_day_window
 from kalshi_wx.core.errors import PayloadError
 from kalshi_wx.core.payloads.asos import (
     dsi6401_frame,
@@ -164,3 +164,25 @@ def test_two_different_records_for_one_minute_are_an_error():
         repeated, city="nyc", climate_date=date(2025, 7, 1), station="KNYC", window=window, origin="x"
     )
     assert frame.height == 4 and frame.filter(pl.col("ts") == window[0] + timedelta(hours=18, minutes=58)).height == 1
+
+
+def test_the_5_minute_maximum_never_exceeds_the_cli_high(real_data):
+    # Both come from the same whole-°F ASOS series, so the T group read back to °F can only miss the
+    # peak (a gap, a 1-minute spike between records), never exceed it. Central Park, June-August 2025.
+    rows = [
+        row
+        for path in sorted((real_data / NCEI_DIR).glob("asos-5min-KNYC-2025*.dat"))
+        for row in dsi6401_rows(path.read_text(), station="KNYC", std_utc_offset_hours=-5, origin=path.name)
+    ]
+    observed = (
+        pl.DataFrame({"ts": [r["ts"] for r in rows], "temp_f": [r["temp_f"] for r in rows]})
+        .group_by(climate_date_expr("ts", -5).alias("date"))
+        .agg(pl.col("temp_f").max().alias("observed_max"))
+        .drop_nulls()
+    )
+    cli = pl.read_csv(real_data / "daily_tmax/knyc_cli_daily_2025-06-01_to_08-31.csv", try_parse_dates=True)
+    days = cli.join(observed, on="date").select("date", "official_daily_high_f", "observed_max")
+    above = days.filter(pl.col("observed_max") > pl.col("official_daily_high_f"))
+    below = days.filter(pl.col("observed_max") < pl.col("official_daily_high_f"))
+    assert days.height == 77 and above.is_empty(), above
+    assert 0 < below.height < days.height
