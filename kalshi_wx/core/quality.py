@@ -131,6 +131,23 @@ def observation_unit_problems(frame: pl.DataFrame) -> list[str]:
     return problems
 
 
+def observation_summary(frame: pl.DataFrame, window: tuple[datetime, datetime]) -> dict[str, int | float | None]:
+    """What an observation day's metadata shows: usable rows against expected ones, the longest hole,
+    rows from other stations, unit problems found, and the day's observed maximum."""
+    coverage = observation_coverage(frame, window, frame_resolution(frame))
+    max_temp_f = frame.filter(pl.col("station_ok"))["temp_f"].drop_nulls().to_list()
+    return {
+        "rows": frame.height,
+        "usable_rows": coverage.rows,
+        "expected_rows": coverage.expected,
+        "coverage": round(coverage.share, 4),
+        "longest_gap_min": coverage.longest_gap_min,
+        "rows_from_other_stations": frame.filter(~pl.col("station_ok")).height,
+        "unit_problems": len(observation_unit_problems(frame)),
+        "max_temp_f": float(max(max_temp_f)) if max_temp_f else None,
+    }
+
+
 def coverage_problems(
     frame: pl.DataFrame, window: tuple[datetime, datetime], *, min_share: float, max_gap_minutes: int
 ) -> list[str]:

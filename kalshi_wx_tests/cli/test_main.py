@@ -113,7 +113,8 @@ def test_replay_build_then_doctor_in_replay_mode(kalshi_wx_home, tmp_path, monke
     out = tmp_path / "replay"
     assert main(["replay", "build", str(out), "--real-data", str(real_data), "--set", "knyc"]) == 0
     printed = capsys.readouterr().out
-    assert "3 ncei 5-minute months" in printed and f"KALSHI_WX_REPLAY_DIR={out}" in printed
+    assert "3 ncei 5-minute months" in printed and "7 kalshi series" in printed
+    assert f"KALSHI_WX_REPLAY_DIR={out}" in printed
     manifest = json.loads((out / "replay.json").read_text())
     assert manifest["sets"] == ["knyc"] and manifest["weather_sources"] == {"nyc": {"observations": "ncei_5min"}}
     assert (

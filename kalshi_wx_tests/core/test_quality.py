@@ -11,6 +11,7 @@ from kalshi_wx.core.quality import (
     duplicate_key_problems,
     ladder_problems,
     observation_coverage,
+    observation_summary,
     observation_unit_problems,
     pmf_sum_problems,
     price_problems,
@@ -101,3 +102,17 @@ def test_unit_problems_catch_celsius_and_bad_roundings():
     ]
     fractional = _obs([0], [78.5], source=["iem_1min"])
     assert observation_unit_problems(fractional) == ["1 IEM 1-minute temp_f value(s) not whole °F, e.g. 78.5"]
+
+
+def test_observation_summary_is_the_metadata_of_a_day():
+    frame = _obs([0, 5, 10], [70.0, None, 72.0], station_ok=[True, True, False], resolution_min=[5, 5, 5])
+    assert observation_summary(frame, WINDOW) == {
+        "rows": 3,
+        "usable_rows": 1,
+        "expected_rows": 288,
+        "coverage": round(1 / 288, 4),
+        "longest_gap_min": 1440,
+        "rows_from_other_stations": 1,
+        "unit_problems": 0,
+        "max_temp_f": 70.0,
+    }

@@ -7,7 +7,7 @@ import dagster as dg
 import polars as pl
 
 from kalshi_wx.core.payloads.nws_cli import settlement_reports
-from kalshi_wx.core.quality import frame_resolution, observation_coverage, observation_unit_problems
+from kalshi_wx.core.quality import observation_summary, observation_unit_problems
 from kalshi_wx.core.settlement import settlement_frame
 from kalshi_wx.defs.assets.common import MARKETS_INPUT, warehouse_asset
 from kalshi_wx.defs.partitions import partition_day
@@ -22,29 +22,18 @@ def station_obs(context: dg.AssetExecutionContext, weather: WeatherResource) -> 
     p = partition_day(context)
     source = weather.sources(p.city).observations
     fetched = fetch_station_obs(source, p.city, p.day, weather)
-    frame = fetched.frame
-    coverage = observation_coverage(frame, p.window, frame_resolution(frame)) if frame.height else None
-    off_station = frame.filter(~pl.col("station_ok")).height
-    if off_station:
-        context.log.warning(f"{off_station} of {frame.height} rows did not come from {p.city.station} alone")
-    unit_problems = observation_unit_problems(frame)
-    for problem in unit_problems:
+    summary = observation_summary(fetched.frame, p.window)
+    for problem in observation_unit_problems(fetched.frame):
         context.log.warning(problem)
-    max_temp_f = frame["temp_f"].max()  # Float64: a float, or None when there are no usable rows
+    if summary["rows_from_other_stations"]:
+        context.log.warning(f"{summary['rows_from_other_stations']} rows did not come from {p.city.station} alone")
     return dg.Output(
-        frame,
+        fetched.frame,
         metadata={
             "source": source,
             "station": p.city.station,
             "url": dg.MetadataValue.url(fetched.origin),
-            "rows": frame.height,
-            "usable_rows": coverage.rows if coverage else 0,
-            "expected_rows": coverage.expected if coverage else None,
-            "coverage": round(coverage.share, 4) if coverage else 0.0,
-            "longest_gap_min": coverage.longest_gap_min if coverage else 1440,
-            "rows_from_other_stations": off_station,
-            "unit_problems": len(unit_problems),
-            "max_temp_f": max_temp_f if isinstance(max_temp_f, float) else None,
+            **summary,
             **fetched.metadata,
         },
     )

@@ -12,9 +12,10 @@ Two sets, chosen with ``sets``:
   CLI daily values with their IEM product ids (ericzzhang27-sys/Kalshi-Weather-Trading) rebuilt as
   ``/json/cli.py`` answers. The manifest sets Central Park's observation source to ``ncei_5min``.
 
-No series payload was ever recorded, so ``kalshi/series/KXHIGHCHI.json`` is rebuilt from the
-documented fields (fee_type ``quadratic``, multiplier 1, the CLI settlement source) and the manifest
-says so. What was rebuilt rather than copied is listed under ``rebuilt`` in ``replay.json``.
+No series payload was ever recorded, so ``kalshi/series/<SERIES>.json`` of every configured city is
+rebuilt from the documented fields (fee_type ``quadratic``, multiplier 1, the CLI settlement source;
+``kalshi/series`` asks for all of them). What was rebuilt rather than copied is listed under
+``rebuilt`` in ``replay.json``.
 """
 
 from __future__ import annotations
@@ -123,8 +124,6 @@ def _kxhighchi(real: Path, out: Path, chicago: City, report: BuildReport) -> Non
         _copy(path, out / "kalshi" / "trades" / f"{events.pop()}.json")
         report.files["kalshi trade tapes"] += 1
     report.days["kxhighchi"] = (trade_days[0].stem, trade_days[-1].stem)
-    _write_json(out / "kalshi" / "series" / f"{chicago.series}.json", {"series": series_payload(chicago)})
-    report.rebuilt.append(f"kalshi/series/{chicago.series}.json: no series payload was recorded; documented fields")
     candles = pl.read_parquet(_require(real, HALSTED_CANDLES)).filter(~pl.col("is_synthetic")).sort("bucket_start")
     for (ticker,), bars in candles.group_by("ticker", maintain_order=True):
         if str(ticker).rsplit("-", 1)[0] not in kept_events:
@@ -186,6 +185,11 @@ def build_replay(real: Path, out: Path, *, cities: dict[str, City], sets: Iterab
         raise ValueError(f"unknown replay set(s) {unknown}; known: {', '.join(SETS)}")
     out.mkdir(parents=True, exist_ok=True)
     report = BuildReport(out)
+    # kalshi/series reads every configured city's series, so each gets one, recorded or not.
+    for city in cities.values():
+        _write_json(out / "kalshi" / "series" / f"{city.series}.json", {"series": series_payload(city)})
+    report.files["kalshi series"] = len(cities)
+    report.rebuilt.append("kalshi/series/*.json: no series payload was recorded; the documented fields")
     if "kxhighchi" in chosen:
         _kxhighchi(real, out, cities["chi"], report)
     if "knyc" in chosen:
