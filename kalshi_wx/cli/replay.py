@@ -10,6 +10,9 @@ from pathlib import Path
 from kalshi_wx.defs.settings import settings
 from kalshi_wx.sources.replay.build import SETS, build_replay
 
+RAW_MARKET = "kalshi/markets,kalshi/trades,kalshi/candles_1m,weather/settlement"
+RAW_WEATHER = "weather/station_obs,weather/forecast,weather/settlement"
+
 
 def default_real_data() -> Path:
     """``KALSHI_WX_REAL_DATA``, else ``../shared/data/real`` beside the repository."""
@@ -32,11 +35,14 @@ def cmd_replay_build(args: argparse.Namespace) -> int:
         print(f"  rebuilt: {line}")
     print("\nRun the graph on it (no keys, no network):")
     print(f"  export KALSHI_WX_SOURCES=replay KALSHI_WX_REPLAY_DIR={out}")
-    if "kxhighchi" in report.days:
-        first, last = report.days["kxhighchi"]
-        print(f"  kalshi-wx backfill --cities chi --start {first} --end {last}   # market, trades, settlement")
-    if "knyc" in report.days:
-        print("  kalshi-wx backfill --cities nyc --start 2025-06-01 --end 2025-08-18   # 5-minute obs, CLI highs")
+    # The probability layer needs a market and weather for the same city-day; the shared data has
+    # Chicago's market without its weather and Central Park's weather without its market.
+    selections = {"kxhighchi": ("chi", RAW_MARKET), "knyc": ("nyc", RAW_WEATHER)}
+    for name, (first, last) in report.days.items():
+        city, select = selections[name]
+        print(f"  # {name}: {first}..{last}")
+        print(f"  dagster asset materialize -m kalshi_wx.definitions --select '{select}' --partition '{city}|{first}'")
+    print("  (kalshi-wx backfill runs the whole graph: the raw layer succeeds, the probability layer needs both)")
     return 0
 
 
