@@ -86,7 +86,7 @@ kinematics as (
 observations as (
 
     select ts as obs_ts, temp_f
-    from {{ source('weather', 'vc_minutes') }}
+    from {{ source('weather', 'station_obs') }}
     where {{ partition_filter() }} and station_ok and temp_f is not null
 
 ),

@@ -47,9 +47,10 @@ def _check_config() -> list[Check]:
 
 
 def _check_keys(mode: str) -> list[Check]:
+    from kalshi_wx.defs.settings import city_sources, settings
     from kalshi_wx.sources.kalshi.auth import check_private_key
 
-    results = [(OK, "sources", f"{mode} (set KALSHI_WX_SOURCES=sim|live to override)")]
+    results = [(OK, "sources", f"{mode} (set KALSHI_WX_SOURCES=sim|live|replay to override)")]
     key_id = os.environ.get("KALSHI_API_KEY_ID")
     pem = os.environ.get("KALSHI_PRIVATE_KEY_PATH")
     live = mode == "live"
@@ -59,8 +60,16 @@ def _check_keys(mode: str) -> list[Check]:
         results.append((FAIL if problems else OK, "KALSHI_PRIVATE_KEY_PATH", "; ".join(problems) or f"{pem} usable"))
     else:
         results.append((WARN if live and key_id else OK, "KALSHI_PRIVATE_KEY_PATH", "not set (needed for portfolio)"))
+    # Visual Crossing is optional: only the cities configured to use it need the key.
+    vc_cities = [
+        key
+        for key in settings().cities
+        if "visual_crossing" in (city_sources(key, mode).observations, city_sources(key, mode).forecast)
+    ]
     vc = os.environ.get("VISUAL_CROSSING_API_KEY")
-    results.append((OK if vc or not live else FAIL, "VISUAL_CROSSING_API_KEY", "set" if vc else "not set"))
+    needed = f"needed for {', '.join(vc_cities)}" if vc_cities else "not needed (config/weather.yaml)"
+    status = FAIL if live and vc_cities and not vc else OK
+    results.append((status, "VISUAL_CROSSING_API_KEY", f"{'set' if vc else 'not set'}; {needed}"))
     return results
 
 
@@ -209,6 +218,14 @@ def _check_connectivity(mode: str) -> list[Check]:
 
         server = shared_sim_server(sim_config())
         kalshi, nws = server.kalshi_base_url, server.nws_base_url
+    elif mode == "replay":
+        from kalshi_wx.defs.resources import replay_server
+
+        try:
+            replay = replay_server()
+        except ConfigError as exc:
+            return [(FAIL, "replay", str(exc))]
+        kalshi, nws = replay.kalshi_base_url, replay.nws_base_url
     else:
         kalshi = resolve_base_url(os.environ.get("KALSHI_API_BASE"))
         nws = NwsClient().base_url

@@ -1,4 +1,4 @@
-"""The ``kalshi-wx`` command: demo, backfill, report, doctor, bench, parse-cli."""
+"""The ``kalshi-wx`` command: demo, backfill, report, doctor, bench, parse-cli, replay."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import warnings
 from datetime import date, timedelta
 from pathlib import Path
 
+from kalshi_wx.cli.replay import add_replay_parser
 from kalshi_wx.defs.settings import SourceMode, default_warehouse_url, kalshi_wx_home, settings
 
 DEMO_START = date(2026, 6, 1)
@@ -263,6 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
     parse_cli.add_argument("file")
     parse_cli.add_argument("--json", action="store_true", help="one JSON object per climate summary")
     parse_cli.set_defaults(func=cmd_parse_cli)
+
+    add_replay_parser(sub)
     return parser
 
 

@@ -1,4 +1,5 @@
-"""Partitioned asset checks: unique keys, climate-day window, prices, ladders, PMFs summing to 1.
+"""Partitioned asset checks: unique keys, climate-day window, prices, ladders, observation coverage and
+units, PMFs summing to 1.
 
 A check reads only its partition's slice (``partitions_def`` set), never the whole table.
 """
@@ -10,23 +11,26 @@ import dagster as dg
 import polars as pl
 
 from kalshi_wx.core.quality import (
+    coverage_problems,
     duplicate_key_problems,
     ladder_problems,
+    observation_unit_problems,
     pmf_sum_problems,
     price_problems,
     window_problems,
 )
 from kalshi_wx.defs.partitions import city_date_partitions, partition_day
+from kalshi_wx.defs.settings import settings
 from kalshi_wx.warehouse.resource import Warehouse
 from kalshi_wx.warehouse.schemas import (
     CANDLES_1M,
+    FORECAST,
     FUSED_PMF,
     HAZARD_PMF,
     MARKETS,
     SETTLEMENT,
+    STATION_OBS,
     TRADES,
-    VC_FORECAST,
-    VC_MINUTES,
     TableSchema,
 )
 
@@ -39,7 +43,13 @@ warnings.filterwarnings(
 Rule = Callable[[pl.DataFrame, tuple], list[str]]
 
 
-def _partition_check(table: TableSchema, name: str, description: str, rule: Rule) -> dg.AssetChecksDefinition:
+def _partition_check(
+    table: TableSchema,
+    name: str,
+    description: str,
+    rule: Rule,
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=dg.AssetKey([table.group, table.table]),
         name=name,
@@ -52,6 +62,7 @@ def _partition_check(table: TableSchema, name: str, description: str, rule: Rule
         problems = rule(frame, p.window)
         return dg.AssetCheckResult(
             passed=not problems,
+            severity=severity,
             metadata={
                 "rows_checked": frame.height,
                 "problems": dg.MetadataValue.md("\n".join(problems) or "none"),
@@ -90,8 +101,8 @@ def _pmf_sums_to_one(table: TableSchema, column: str) -> dg.AssetChecksDefinitio
 
 
 raw_table_checks = [
-    *(_unique(t) for t in (MARKETS, CANDLES_1M, TRADES, VC_MINUTES, SETTLEMENT, VC_FORECAST)),
-    *(_in_climate_day(t) for t in (CANDLES_1M, TRADES, VC_MINUTES)),
+    *(_unique(t) for t in (MARKETS, CANDLES_1M, TRADES, STATION_OBS, SETTLEMENT, FORECAST)),
+    *(_in_climate_day(t) for t in (CANDLES_1M, TRADES, STATION_OBS)),
     _prices_in_unit_interval(MARKETS, ["settlement_value", "last_price"]),
     _prices_in_unit_interval(CANDLES_1M, ["yes_bid", "yes_ask", "trade_price"]),
     _prices_in_unit_interval(TRADES, ["yes_price", "no_price"]),
@@ -101,6 +112,27 @@ raw_table_checks = [
         "The event's brackets cover every whole degree exactly once, so bracket probabilities sum to 1.",
         lambda frame, _: ladder_problems(frame),
     ),  # fmt: skip
+]
+
+COVERAGE = settings().weather.coverage
+
+observation_checks = [
+    _partition_check(
+        STATION_OBS,
+        "observations_cover_the_day",
+        f"At least {COVERAGE.min_share:.0%} of the expected observations, and no stretch over "
+        f"{COVERAGE.max_gap_minutes} minutes without one (a warning: the model widens over gaps).",
+        lambda frame, window: coverage_problems(
+            frame, window, min_share=COVERAGE.min_share, max_gap_minutes=COVERAGE.max_gap_minutes
+        ),
+        severity=dg.AssetCheckSeverity.WARN,
+    ),
+    _partition_check(
+        STATION_OBS,
+        "temperatures_are_plausible_fahrenheit",
+        "Temperatures lie in [-80, 135] °F, dew points below them, tenths of °C round to the °F stored.",
+        lambda frame, _: observation_unit_problems(frame),
+    ),
 ]
 
 pmf_checks = [

@@ -22,7 +22,7 @@ raw_daily_job = dg.define_asset_job(
 
 weather_history_job = dg.define_asset_job(
     "weather_history",
-    selection=dg.AssetSelection.assets(["weather", "vc_minutes"], ["weather", "vc_forecast"]),
+    selection=dg.AssetSelection.assets(["weather", "station_obs"], ["weather", "forecast"]),
     description="Observations and forecasts only: the trailing days the AR(1) fit reads.",
 )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date, time
+from datetime import date, time, timedelta
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -35,12 +35,15 @@ from kalshi_wx.core.models.settings import (
     TrainWindow,
     XgbSettings,
 )
+from kalshi_wx.core.payloads.forecasts import ForecastSource
+from kalshi_wx.core.payloads.observations import ObservationSource
 from kalshi_wx.core.pmf.fusion import FusionSettings
 from kalshi_wx.warehouse.backends import DEFAULT_LOCK_TIMEOUT_S
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = Path(os.environ.get("KALSHI_WX_CONFIG_DIR", REPO_ROOT / "config"))
 CITIES_FILE, PMF_FILE, MODELS_FILE, BACKTEST_FILE = "cities.yaml", "pmf.yaml", "models.yaml", "backtest.yaml"
+WEATHER_FILE = "weather.yaml"
 
 
 class _File(BaseModel):
@@ -148,6 +151,67 @@ class BacktestSettings(_File):
         )
 
 
+# --- config/weather.yaml ----------------------------------------------------------------------------
+
+MosModel = Literal["NBS", "NBE", "GFS", "LAV", "MEX", "NAM"]
+
+
+class CityWeather(_File):
+    observations: ObservationSource | None = None
+    forecast: ForecastSource | None = None
+
+
+class WeatherDefaults(_File):
+    observations: ObservationSource = "iem_1min"
+    forecast: ForecastSource = "iem_mos"
+
+
+class MosSettings(_File):
+    model: MosModel = "NBS"
+    publication_delay_hours: dict[MosModel, Annotated[Whole, Field(ge=0, le=24)]] = {
+        "NBS": 2, "NBE": 2, "LAV": 1, "GFS": 5, "NAM": 4, "MEX": 6,
+    }  # fmt: skip
+    lookback_hours: Annotated[Whole, Field(ge=1, le=96)] = 36
+
+    @model_validator(mode="after")
+    def _delay_of_model(self) -> MosSettings:
+        if self.model not in self.publication_delay_hours:
+            raise ValueError(f"publication_delay_hours has no entry for the model {self.model}")
+        return self
+
+    @property
+    def publication_delay(self) -> timedelta:
+        return timedelta(hours=self.publication_delay_hours[self.model])
+
+
+class CoverageSettings(_File):
+    min_share: Annotated[Real, Field(ge=0, le=1)] = 0.9
+    max_gap_minutes: Annotated[Whole, Field(ge=1, le=1440)] = 60
+
+
+@dataclass(frozen=True)
+class CitySources:
+    """Where one city's weather comes from."""
+
+    observations: ObservationSource
+    forecast: ForecastSource
+
+
+class WeatherSettings(_File):
+    defaults: WeatherDefaults = WeatherDefaults()
+    cities: dict[str, CityWeather] = {}
+    mos: MosSettings = MosSettings()
+    coverage: CoverageSettings = CoverageSettings()
+
+    def sources(self, city_key: str) -> CitySources:
+        """The city's configured sources: its own entry, else the defaults."""
+        own = self.cities.get(city_key, CityWeather())
+        return CitySources(
+            observations=own.observations or self.defaults.observations,
+            forecast=own.forecast or self.defaults.forecast,
+        )
+
+
 # --- loading ------------------------------------------------------------------------------------------
 
 FileModel = TypeVar("FileModel", bound=BaseModel)
@@ -212,10 +276,11 @@ def load_file(path: Path, model: type[FileModel]) -> FileModel:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything in ``config/``: cities, the probability engine, model training, the backtest."""
+    """Everything in ``config/``: cities, weather sources, the probability engine, model training, the backtest."""
 
     config_dir: Path
     cities: Mapping[str, City]
+    weather: WeatherSettings
     pmf: PmfSettings
     models: ModelsSettings
     backtest: BacktestSettings
@@ -231,10 +296,20 @@ def load_cities(path: Path) -> dict[str, City]:
     return cities_by_key(load_file(path, CitiesFile).cities)
 
 
+def load_weather(path: Path, cities: Mapping[str, City]) -> WeatherSettings:
+    weather = load_file(path, WeatherSettings)
+    unknown = sorted(set(weather.cities) - set(cities))
+    if unknown:
+        raise ConfigError(f"{path}: cities: {', '.join(unknown)} not in {CITIES_FILE} ({', '.join(cities)})")
+    return weather
+
+
 def load_settings(config_dir: Path = CONFIG_DIR) -> Settings:
+    cities = load_cities(config_dir / CITIES_FILE)
     return Settings(
         config_dir=config_dir,
-        cities=load_cities(config_dir / CITIES_FILE),
+        cities=cities,
+        weather=load_weather(config_dir / WEATHER_FILE, cities),
         pmf=load_file(config_dir / PMF_FILE, PmfSettings),
         models=load_file(config_dir / MODELS_FILE, ModelsSettings),
         backtest=load_file(config_dir / BACKTEST_FILE, BacktestSettings),
@@ -267,8 +342,9 @@ def backfill_command(city_key: str, start: date | str = "YYYY-MM-DD", end: date 
 
 # --- the environment --------------------------------------------------------------------------------
 
-SourceMode = Literal["sim", "live"]
+SourceMode = Literal["sim", "live", "replay"]
 KEY_VARIABLES = ("KALSHI_API_KEY_ID", "VISUAL_CROSSING_API_KEY")
+SIM_SOURCES = CitySources(observations="visual_crossing", forecast="visual_crossing")
 
 
 def kalshi_wx_home() -> Path:
@@ -301,14 +377,30 @@ def duckdb_lock_timeout_s() -> float:
 
 
 def source_mode() -> SourceMode:
-    """``KALSHI_WX_SOURCES`` (sim or live); unset, live as soon as a key is set, else the simulator."""
+    """``KALSHI_WX_SOURCES`` (sim, live or replay); unset, live as soon as a key is set, else the simulator."""
     explicit = os.environ.get("KALSHI_WX_SOURCES", "").strip().lower()
-    modes: dict[str, SourceMode] = {"sim": "sim", "live": "live"}
+    modes: dict[str, SourceMode] = {"sim": "sim", "live": "live", "replay": "replay"}
     if explicit in modes:
         return modes[explicit]
     if explicit:
-        raise ConfigError(f"KALSHI_WX_SOURCES={explicit!r}: expected 'sim' or 'live'")
+        raise ConfigError(f"KALSHI_WX_SOURCES={explicit!r}: expected 'sim', 'live' or 'replay'")
     return "live" if any(os.environ.get(v) for v in KEY_VARIABLES) else "sim"
+
+
+def replay_dir() -> Path:
+    """``KALSHI_WX_REPLAY_DIR``: the recorded payloads replay mode serves (README, "Replay")."""
+    text = os.environ.get("KALSHI_WX_REPLAY_DIR", "").strip()
+    if not text:
+        raise ConfigError("KALSHI_WX_SOURCES=replay needs KALSHI_WX_REPLAY_DIR (a directory of recorded payloads)")
+    path = Path(text).expanduser().resolve()
+    if not path.is_dir():
+        raise ConfigError(f"KALSHI_WX_REPLAY_DIR={text!r}: not a directory")
+    return path
+
+
+def city_sources(city_key: str, mode: str) -> CitySources:
+    """Where a city's weather comes from in ``mode``: the simulator speaks Visual Crossing only."""
+    return SIM_SOURCES if mode == "sim" else settings().weather.sources(city_key)
 
 
 def storage_kind(url: str | None = None) -> str:

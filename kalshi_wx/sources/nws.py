@@ -7,7 +7,7 @@ Two calls per product, as the products API is shaped:
 (a few days of issuances) and rejects paging parameters, so filtering by time happens here.
 
 The raw product text is returned with its parsed summaries so the caller can store it and re-parse
-later; nothing here decides settlement (see ``core.climate_report.select_settlement_report``).
+later; nothing here decides settlement (see ``core.payloads.nws_cli.settlement_reports``).
 """
 
 from __future__ import annotations
@@ -85,8 +85,20 @@ def _require_time(obj: Any, key: str, endpoint: str, path: str) -> datetime:
     return value
 
 
-def _same_station(name: str, city: City) -> bool:
-    return " ".join(name.upper().split()) == " ".join(city.station_name.upper().split())
+def city_summaries(parsed: list[ClimateSummary], city: City, source: str) -> list[ClimateSummary]:
+    """The summaries of a product that belong to the city's station (CLI products may hold several)."""
+    wanted = " ".join(city.station_name.upper().split())
+    named = [s for s in parsed if " ".join(s.station.upper().split()) == wanted]
+    if not named and len(parsed) == 1:
+        # Offices word the site name their own way; a one-station product is that station.
+        named = parsed
+    if not named:
+        raise PayloadError(
+            source,
+            f"none of the summaries {[s.station for s in parsed]} is {city.station_name!r}",
+            field="CLIMATE SUMMARY",
+        )
+    return named
 
 
 class NwsClient(SourceClient):
@@ -164,17 +176,7 @@ class NwsClient(SourceClient):
             if ref.issuance_time >= day_end + REPORT_WINDOW_AFTER_DAY:
                 continue
             raw = self.fetch_product(ref.id)
-            parsed = parse_cli_product(raw.text, source=raw.endpoint)
-            named = [s for s in parsed if _same_station(s.station, city)]
-            if not named and len(parsed) == 1:
-                # Offices word the site name their own way; a one-station product is that station.
-                named = parsed
-            if not named:
-                raise PayloadError(
-                    raw.endpoint,
-                    f"none of the summaries {[s.station for s in parsed]} is {city.station_name!r}",
-                    field="CLIMATE SUMMARY",
-                )
+            named = city_summaries(parse_cli_product(raw.text, source=raw.endpoint), city, raw.endpoint)
             summaries = tuple(
                 # The API's issuanceTime is machine-stamped; the printed issuance line is typed by the
                 # office and can be off (a real Pago Pago product is 91 minutes from its header).

@@ -12,8 +12,9 @@ import polars as pl
 
 from kalshi_wx.core.dtypes import COUNT, MONEY, PRICE, UTC_TS, ColumnTypes
 from kalshi_wx.core.models.features import PANEL_FEATURES
+from kalshi_wx.core.payloads.forecasts import FORECAST_SCHEMA
 from kalshi_wx.core.payloads.kalshi import MARKETS_SCHEMA, TRADES_SCHEMA
-from kalshi_wx.core.payloads.visual_crossing import VC_FORECAST_SCHEMA, VC_MINUTES_SCHEMA
+from kalshi_wx.core.payloads.observations import STATION_OBS_SCHEMA
 from kalshi_wx.core.settlement import SETTLEMENT_SCHEMA
 
 # The raw tables' columns are declared where their frames are built (core); the warehouse adds
@@ -96,11 +97,11 @@ CANDLES_1M = _partitioned(
 
 TRADES = TableSchema("kalshi.trades", TRADES_SCHEMA, ("trade_id",))
 
-VC_MINUTES = TableSchema("weather.vc_minutes", dict(VC_MINUTES_SCHEMA), ("ts",))
+STATION_OBS = TableSchema("weather.station_obs", dict(STATION_OBS_SCHEMA), ("ts",))
 
 SETTLEMENT = TableSchema("weather.settlement", SETTLEMENT_SCHEMA, ("city", "climate_date"))
 
-VC_FORECAST = TableSchema("weather.vc_forecast", dict(VC_FORECAST_SCHEMA), ("issued_at", "ts"))
+FORECAST = TableSchema("weather.forecast", dict(FORECAST_SCHEMA), ("issued_at", "ts"))
 
 HAZARD_PARAMS = _partitioned(
     "pmf.hazard_params",
@@ -236,7 +237,7 @@ PANEL = TableSchema(
 TABLES: dict[str, TableSchema] = {
     t.name: t
     for t in (
-        SERIES, MARKETS, CANDLES_1M, TRADES, VC_MINUTES, SETTLEMENT, VC_FORECAST, HAZARD_PARAMS, HAZARD_PMF, FUSED_PMF,
+        SERIES, MARKETS, CANDLES_1M, TRADES, STATION_OBS, SETTLEMENT, FORECAST, HAZARD_PARAMS, HAZARD_PMF, FUSED_PMF,
         BACKTEST_FILLS, BACKTEST_DAYS, MODEL_METRICS, MODEL_ARTIFACTS,
     )
 }  # fmt: skip

@@ -63,7 +63,7 @@ def test_doctor_reports_keys_without_printing_them(kalshi_wx_home, tmp_path, mon
 def test_doctor_rejects_a_bad_source_mode(kalshi_wx_home, monkeypatch, capsys):
     monkeypatch.setenv("KALSHI_WX_SOURCES", "production")
     assert main(["doctor"]) == 1
-    assert "expected 'sim' or 'live'" in capsys.readouterr().out
+    assert "expected 'sim', 'live' or 'replay'" in capsys.readouterr().out
 
 
 def test_bench_ingest_json(capsys):
@@ -107,3 +107,34 @@ def test_report_command_materializes_the_range_report(materialized, kalshi_wx_ho
     assert event.asset_materialization.metadata["path"].value.startswith(str(out))
     assert main(["report", "--city", "nyc", "--start", "2026-09-01", "--end", "2026-09-02"]) == 2
     assert "kalshi-wx backfill --cities nyc" in capsys.readouterr().err
+
+
+def test_replay_build_then_doctor_in_replay_mode(kalshi_wx_home, tmp_path, monkeypatch, capsys, real_data):
+    out = tmp_path / "replay"
+    assert main(["replay", "build", str(out), "--real-data", str(real_data), "--set", "knyc"]) == 0
+    printed = capsys.readouterr().out
+    assert "3 ncei 5-minute months" in printed and "7 kalshi series" in printed
+    assert f"KALSHI_WX_REPLAY_DIR={out}" in printed
+    manifest = json.loads((out / "replay.json").read_text())
+    assert manifest["sets"] == ["knyc"] and manifest["weather_sources"] == {"nyc": {"observations": "ncei_5min"}}
+    assert (
+        out / "ncei/data/automated-surface-observing-system-five-minute/access/2025/07/asos-5min-KNYC-202507.dat"
+    ).read_bytes() == (real_data / "asos_5min/jetpackjules_KNYC/asos-5min-KNYC-202507.dat").read_bytes()
+
+    monkeypatch.setenv("KALSHI_WX_SOURCES", "replay")
+    monkeypatch.delenv("KALSHI_WX_REPLAY_DIR", raising=False)
+    assert main(["doctor"]) == 1
+    assert "[FAIL] replay: KALSHI_WX_SOURCES=replay needs KALSHI_WX_REPLAY_DIR" in capsys.readouterr().out
+    monkeypatch.setenv("KALSHI_WX_REPLAY_DIR", str(out))
+    assert main(["doctor"]) == 0
+    checked = capsys.readouterr().out
+    assert (
+        "[  ok] kalshi:" in checked
+        and "[  ok] nws:" in checked
+        and "VISUAL_CROSSING_API_KEY: not set; not needed" in checked
+    )
+
+
+def test_replay_build_names_a_missing_folder(tmp_path, capsys):
+    assert main(["replay", "build", str(tmp_path / "out"), "--real-data", str(tmp_path / "nowhere")]) == 2
+    assert "nowhere/kalshi/cpratim_KXHIGHCHI/events: not found" in capsys.readouterr().err

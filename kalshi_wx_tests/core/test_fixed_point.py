@@ -5,7 +5,14 @@ from decimal import Decimal
 import pytest
 
 from kalshi_wx.core.errors import PayloadError
-from kalshi_wx.core.fixed_point import optional, parse_count, parse_price, required
+from kalshi_wx.core.fixed_point import (
+    optional,
+    parse_count,
+    parse_legacy_cents,
+    parse_legacy_count,
+    parse_price,
+    required,
+)
 
 
 def test_prices_and_counts_parse_exactly():
@@ -29,3 +36,21 @@ def test_optional_and_required():
     assert required(parse_price, obj, "b", source="s") == Decimal("0.10")
     with pytest.raises(PayloadError, match=r"field 'c': required field is missing"):
         required(parse_price, obj, "c", source="s")
+
+
+def test_cents_era_fields_are_read_when_the_fixed_point_field_is_absent():
+    legacy = ("yes_price", parse_legacy_cents)
+    assert required(parse_price, {"yes_price": 47}, "yes_price_dollars", source="s", legacy=legacy) == Decimal("0.47")
+    # Both present (the transition era): the fixed-point string wins.
+    both = {"yes_price": 47, "yes_price_dollars": "0.4750"}
+    assert required(parse_price, both, "yes_price_dollars", source="s", legacy=legacy) == Decimal("0.4750")
+    assert optional(parse_count, {"count": 1051}, "count_fp", source="s", legacy=("count", parse_legacy_count)) == 1051
+    assert optional(parse_price, {}, "yes_price_dollars", source="s", legacy=legacy) is None
+    with pytest.raises(PayloadError, match=r"ticker T, field 'yes_price': price 101 cents is outside \[0, 100\]"):
+        required(parse_price, {"yes_price": 101}, "yes_price_dollars", source="s", ticker="T", legacy=legacy)
+    with pytest.raises(PayloadError, match=r"field 'yes_price': expected integer cents, got '47'"):
+        required(parse_price, {"yes_price": "47"}, "yes_price_dollars", source="s", legacy=legacy)
+    with pytest.raises(PayloadError, match=r"field 'count': count -1 is negative"):
+        parse_legacy_count(-1, source="s", field="count")
+    with pytest.raises(PayloadError, match=r"field 'yes_price_dollars': required field is missing"):
+        required(parse_price, {}, "yes_price_dollars", source="s", legacy=legacy)

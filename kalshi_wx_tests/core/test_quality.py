@@ -4,10 +4,15 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import polars as pl
+import pytest
 
 from kalshi_wx.core.quality import (
+    Coverage,
     duplicate_key_problems,
     ladder_problems,
+    observation_coverage,
+    observation_summary,
+    observation_unit_problems,
     pmf_sum_problems,
     price_problems,
     window_problems,
@@ -56,3 +61,58 @@ def test_pmf_sums():
     bad = pl.DataFrame({"ts": ts, "p": [0.25, 0.70, 1.0, 0.0]})
     [problem] = pmf_sum_problems(bad, "p")
     assert problem.startswith("1 minute(s) where p sums to other than 1, e.g. 0.950000")
+
+
+def _obs(minutes: list[int], temps: list[float | None], **extra) -> pl.DataFrame:
+    base = {
+        "ts": [WINDOW[0] + timedelta(minutes=m) for m in minutes],
+        "temp_f": temps,
+        "station_ok": [True] * len(minutes),
+        "source": ["ncei_5min"] * len(minutes),
+        "dew_f": [None] * len(minutes),
+        "temp_c_tenths": [None] * len(minutes),
+    }
+    return pl.DataFrame({**base, **extra}, schema_overrides={"dew_f": pl.Float64, "temp_c_tenths": pl.Int32})
+
+
+def test_coverage_counts_usable_rows_and_the_longest_hole_including_the_day_edges():
+    full = _obs(list(range(0, 1440, 5)), [70.0] * 288)
+    assert observation_coverage(full, WINDOW, 5) == Coverage(rows=288, expected=288, longest_gap_min=5)
+    # A hole from 12:00 to 16:00 and a null temperature; the record stops at 19:35, as real files do.
+    minutes = [m for m in range(0, 1180, 5) if not 720 < m < 960]
+    temps: list[float | None] = [70.0] * len(minutes)
+    temps[0] = None
+    holed = observation_coverage(_obs(minutes, temps), WINDOW, 5)
+    assert (holed.rows, holed.longest_gap_min) == (len(minutes) - 1, 265)  # 19:35 -> midnight
+    assert holed.share == pytest.approx((len(minutes) - 1) / 288)
+    assert observation_coverage(_obs([], []), WINDOW, 1) == Coverage(rows=0, expected=1440, longest_gap_min=1440)
+
+
+def test_unit_problems_catch_celsius_and_bad_roundings():
+    good = _obs([0, 5], [78.0, 77.0], temp_c_tenths=[256, 250], dew_f=[71.0, 77.5])
+    assert observation_unit_problems(good) == []
+    celsius = _obs([0, 5], [25.6, 140.0])
+    assert observation_unit_problems(celsius) == [
+        "1 temp_f value(s) outside [-80, 135] °F, e.g. 140.0 at 2026-06-01 05:05:00+00:00"
+    ]
+    muddled = _obs([0], [79.0], temp_c_tenths=[256], dew_f=[81.0])
+    assert [p.split(",")[0] for p in observation_unit_problems(muddled)] == [
+        "1 row(s) with dew_f above temp_f",
+        "1 row(s) whose temp_c_tenths does not round to temp_f",
+    ]
+    fractional = _obs([0], [78.5], source=["iem_1min"])
+    assert observation_unit_problems(fractional) == ["1 IEM 1-minute temp_f value(s) not whole °F, e.g. 78.5"]
+
+
+def test_observation_summary_is_the_metadata_of_a_day():
+    frame = _obs([0, 5, 10], [70.0, None, 72.0], station_ok=[True, True, False], resolution_min=[5, 5, 5])
+    assert observation_summary(frame, WINDOW) == {
+        "rows": 3,
+        "usable_rows": 1,
+        "expected_rows": 288,
+        "coverage": round(1 / 288, 4),
+        "longest_gap_min": 1440,
+        "rows_from_other_stations": 1,
+        "unit_problems": 0,
+        "max_temp_f": 70.0,
+    }

@@ -7,7 +7,7 @@ from kalshi_wx.defs.partitions import city_date_partitions
 
 RAW_ASSETS = {
     "kalshi/series", "kalshi/markets", "kalshi/candles_1m", "kalshi/trades",
-    "weather/vc_minutes", "weather/vc_forecast", "weather/settlement",
+    "weather/station_obs", "weather/forecast", "weather/settlement",
 }  # fmt: skip
 PMF_ASSETS = {"pmf/hazard_params", "pmf/hazard_pmf", "pmf/fused_pmf"}
 

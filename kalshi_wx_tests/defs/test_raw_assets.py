@@ -9,11 +9,11 @@ import polars as pl
 import pytest
 
 from kalshi_wx.definitions import build_definitions
-from kalshi_wx.defs.checks import raw_table_checks
+from kalshi_wx.defs.checks import observation_checks, raw_table_checks
 from kalshi_wx.defs.partitions import city_date_key
 from kalshi_wx.defs.resources import build_resources
 from kalshi_wx.defs.runs import run_partitions, run_series
-from kalshi_wx.warehouse.schemas import CANDLES_1M, MARKETS, SETTLEMENT, TABLES, TRADES, VC_MINUTES
+from kalshi_wx.warehouse.schemas import CANDLES_1M, MARKETS, SETTLEMENT, STATION_OBS, TABLES, TRADES
 
 DAY = date(2026, 6, 1)  # before the simulator's historical cutoff: exercises /historical routing
 
@@ -52,7 +52,7 @@ def test_raw_layer_materializes_checks_pass_and_rerun_is_idempotent(warehouse_ur
     assert markets.height == 6 and markets["event_ticker"].unique().to_list() == ["KXHIGHNY-26JUN01"]
     assert set(markets["tier"]) == {"historical"}
     assert before[CANDLES_1M.name].height == 6 * 1440
-    assert before[VC_MINUTES.name].height == 288 and before[VC_MINUTES.name]["station_ok"].all()
+    assert before[STATION_OBS.name].height == 288 and before[STATION_OBS.name]["station_ok"].all()
     assert before[TRADES.name]["ticker"].is_in(markets["ticker"].implode()).all()
     [settled] = before[SETTLEMENT.name].iter_rows(named=True)
     assert settled["report_type"] == "final" and settled["agrees_with_kalshi"] is True
@@ -69,7 +69,7 @@ def test_every_raw_check_runs_for_the_partition(warehouse_url):
             partition_key=city_date_key("chi", DAY), instance=instance
         )
     evaluations = result.get_asset_check_evaluations()
-    expected = {(k.asset_key, k.name) for c in raw_table_checks for k in c.check_keys}
+    expected = {(k.asset_key, k.name) for c in [*raw_table_checks, *observation_checks] for k in c.check_keys}
     assert {(e.asset_key, e.check_name) for e in evaluations} == expected
     assert all(e.passed for e in evaluations), [e.check_name for e in evaluations if not e.passed]
     assert {e.partition for e in evaluations} == {"chi|2026-06-01"}

@@ -44,20 +44,20 @@ def warehouse(tmp_path, real_markets) -> Warehouse:
         warehouse.write_partition(
             SETTLEMENT,
             pl.DataFrame(
-                {
-                    "city": ["nyc"],
-                    "climate_date": [day],
-                    "station": ["KNYC"],
-                    "max_f": [high],
-                    "min_f": [60],
-                    "report_type": ["final"],
-                    "product_id": ["p"],
-                    "issued_at": [None],
-                    "kalshi_expiration_value": [high],
-                    "kalshi_yes_ticker": [None],
-                    "agrees_with_kalshi": [None],
-                    "raw_text": [""],
-                },
+                # The settlement columns the report reads; the cross-checks stay null.
+                [
+                    {
+                        "city": "nyc",
+                        "climate_date": day,
+                        "station": "KNYC",
+                        "max_f": high,
+                        "min_f": 60,
+                        "report_type": "final",
+                        "product_id": "p",
+                        "kalshi_expiration_value": high,
+                        "raw_text": "",
+                    }
+                ],
                 schema=SETTLEMENT.columns,
             ),  # fmt: skip
             "nyc",

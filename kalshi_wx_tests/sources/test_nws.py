@@ -15,7 +15,7 @@ import pytest
 
 from kalshi_wx.core.cities import City
 from kalshi_wx.core.errors import PayloadError
-from kalshi_wx.core.payloads.nws_cli import select_settlement_report
+from kalshi_wx.core.payloads.nws_cli import settlement_reports
 from kalshi_wx.defs.settings import settings
 from kalshi_wx.sources.loopback import LoopbackServer, Request, Response
 from kalshi_wx.sources.nws import DEFAULT_USER_AGENT, NwsClient, NwsUnavailableError
@@ -154,7 +154,7 @@ def test_real_reissues_come_back_with_api_issuance_times_for_settlement(api):
         summaries = client.fetch_cli_summaries(CINCINNATI, date(2020, 4, 22))
     assert [(s.product_id, s.max_f) for s in summaries] == [(older, 68), (routine, 69), (newer, 70)]
     assert summaries[2].issued_at == _utc("2020-04-23T05:50:00")
-    assert select_settlement_report(summaries, date(2020, 4, 22)).product_id == newer
+    assert settlement_reports(summaries, date(2020, 4, 22)).settled.product_id == newer
 
 
 def test_multi_station_product_keeps_only_the_citys_station(api):

@@ -70,7 +70,7 @@ def test_observations_are_station_locked_5_minute_obs(client, vc):
     assert (q["unitGroup"], q["timezone"], q["contentType"]) == ("us", "Z", "json")
     assert q["elements"] == "datetime,datetimeEpoch,temp,dew,humidity,windspeed,stations,source"
     rows = vc_minutes_rows(response.document, station="KNYC", source=response.url)
-    assert len(rows) == 24 and all(r["station_ok"] and r["source"] == "obs" for r in rows)
+    assert len(rows) == 24 and all(r["station_ok"] and r["vc_source"] == "obs" for r in rows)
     assert rows[0]["ts"] == datetime(2026, 6, 1, 13, 0, tzinfo=UTC) and rows[-1]["temp_f"] == pytest.approx(82.3)
 
 

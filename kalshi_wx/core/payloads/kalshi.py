@@ -1,8 +1,10 @@
 """Raw Kalshi JSON (series, markets, candlesticks, trades) to typed warehouse frames.
 
-Only the documented fixed-point fields are read (``*_dollars`` prices, ``*_fp`` counts); unknown
-fields and enum values pass through untouched, and every row keeps its raw JSON so it can be
-re-parsed when Kalshi changes a format.
+The documented fixed-point fields are read (``*_dollars`` prices, ``*_fp`` counts); payloads recorded
+in the cents era, which carry only the integer fields (``yes_price``, ``count``, ``last_price``,
+``volume``, a candle's ``close``), are read from those (``core.fixed_point``). Unknown fields and enum
+values pass through untouched, and every row keeps its raw JSON so it can be re-parsed when Kalshi
+changes a format.
 """
 
 from __future__ import annotations
@@ -18,7 +20,15 @@ import polars as pl
 from kalshi_wx.core.brackets import bracket_from_strikes
 from kalshi_wx.core.dtypes import COUNT, PRICE, UTC_TS, ColumnTypes
 from kalshi_wx.core.errors import PayloadError
-from kalshi_wx.core.fixed_point import optional, parse_count, parse_dollars, parse_price, required
+from kalshi_wx.core.fixed_point import (
+    optional,
+    parse_count,
+    parse_dollars,
+    parse_legacy_cents,
+    parse_legacy_count,
+    parse_price,
+    required,
+)
 from kalshi_wx.core.timestamps import parse_time
 
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
@@ -100,13 +110,23 @@ def markets_frame(
                 "status": _text(market, "status", **kw),
                 "result": _text(market, "result", **kw, required_=False),
                 "expiration_value": _text(market, "expiration_value", **kw, required_=False),
-                "settlement_value": optional(parse_price, market, "settlement_value_dollars", **kw),
+                "settlement_value": optional(
+                    parse_price,
+                    market,
+                    "settlement_value_dollars",
+                    legacy=("settlement_value", parse_legacy_cents),
+                    **kw,
+                ),
                 "open_time": parse_time(market.get("open_time"), field="open_time", **kw),
                 "close_time": parse_time(market.get("close_time"), field="close_time", **kw),
                 "settlement_ts": parse_time(market.get("settlement_ts"), field="settlement_ts", **kw),
-                "last_price": optional(parse_price, market, "last_price_dollars", **kw),
-                "volume": optional(parse_count, market, "volume_fp", **kw),
-                "open_interest": optional(parse_count, market, "open_interest_fp", **kw),
+                "last_price": optional(
+                    parse_price, market, "last_price_dollars", legacy=("last_price", parse_legacy_cents), **kw
+                ),
+                "volume": optional(parse_count, market, "volume_fp", legacy=("volume", parse_legacy_count), **kw),
+                "open_interest": optional(
+                    parse_count, market, "open_interest_fp", legacy=("open_interest", parse_legacy_count), **kw
+                ),
                 "price_level_structure": _text(market, "price_level_structure", **kw, required_=False),
                 "tier": tiers.get(ticker, "live"),
                 "raw_json": json.dumps(market, sort_keys=True),
@@ -165,6 +185,8 @@ def _ohlc_close(candle: Mapping[str, Any], side: str, *, source: str, ticker: st
         raise PayloadError(source, "required field is missing", field=side, ticker=ticker)
     if not isinstance(block, Mapping):
         raise PayloadError(source, f"expected an object, got {block!r}", field=side, ticker=ticker)
+    if block.get("close_dollars") is None and block.get("close") is not None:  # cents era
+        return parse_legacy_cents(block["close"], source=source, field=f"{side}.close", ticker=ticker)
     value = block.get("close_dollars")
     if value is None:
         if nullable:
@@ -185,8 +207,22 @@ def candle_rows(ticker: str, candles: Iterable[Mapping[str, Any]], *, source: st
                 "bid_close": _ohlc_close(candle, "yes_bid", source=source, ticker=ticker, nullable=False),
                 "ask_close": _ohlc_close(candle, "yes_ask", source=source, ticker=ticker, nullable=False),
                 "trade_price": _ohlc_close(candle, "price", source=source, ticker=ticker, nullable=True),
-                "volume": optional(parse_count, candle, "volume_fp", source=source, ticker=ticker),
-                "open_interest": optional(parse_count, candle, "open_interest_fp", source=source, ticker=ticker),
+                "volume": optional(
+                    parse_count,
+                    candle,
+                    "volume_fp",
+                    source=source,
+                    ticker=ticker,
+                    legacy=("volume", parse_legacy_count),
+                ),
+                "open_interest": optional(
+                    parse_count,
+                    candle,
+                    "open_interest_fp",
+                    source=source,
+                    ticker=ticker,
+                    legacy=("open_interest", parse_legacy_count),
+                ),
                 "raw_json": json.dumps(candle, sort_keys=True),
             }
         )
@@ -292,9 +328,13 @@ def trades_frame(
                 "trade_id": _text(trade, "trade_id", **kw),
                 "ticker": ticker,
                 "ts": ts,
-                "yes_price": required(parse_price, trade, "yes_price_dollars", **kw),
-                "no_price": optional(parse_price, trade, "no_price_dollars", **kw),
-                "count": required(parse_count, trade, "count_fp", **kw),
+                "yes_price": required(
+                    parse_price, trade, "yes_price_dollars", legacy=("yes_price", parse_legacy_cents), **kw
+                ),
+                "no_price": optional(
+                    parse_price, trade, "no_price_dollars", legacy=("no_price", parse_legacy_cents), **kw
+                ),
+                "count": required(parse_count, trade, "count_fp", legacy=("count", parse_legacy_count), **kw),
                 # taker_side is the deprecated name of taker_outcome_side.
                 "taker_outcome_side": trade.get("taker_outcome_side") or trade.get("taker_side") or "",
                 "taker_book_side": trade.get("taker_book_side") or "",

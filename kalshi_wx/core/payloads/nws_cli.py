@@ -7,6 +7,15 @@ block, and free-form appendices from other sites. So the observed value is read 
 only: the first number on the MAXIMUM row inside the TEMPERATURE section of a summary. When that
 row is absent or says MM, the high is None and a note says why; nothing else is substituted.
 
+A report is ``preliminary`` when it covers TODAY or says "VALID ... AS OF" (issued before the day
+ended), a ``correction`` when its WMO heading carries a CC/AA group **or** its title lines say so
+("CLIMATE REPORT (CORRECTION)", "... CLIMATE SUMMARY FOR JULY 9 2025 CORRECTION ...": offices mark
+corrections there without touching the heading), and ``final`` otherwise (an RR group is a delayed
+routine report, not a correction).
+
+Which report settles a market is ``settlement_reports``: Kalshi's contract rule, with the other
+reports kept as cross-checks.
+
 Pure text in, dataclasses out: no I/O, so the same code re-parses stored raw products.
 """
 
@@ -15,15 +24,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from kalshi_wx.core.errors import PayloadError
 
 ReportType = Literal["final", "preliminary", "correction"]
-
-# Settlement preference: the overnight final, then a re-issue of it, then a day-so-far report.
-REPORT_TYPE_RANK: dict[str, int] = {"final": 0, "correction": 1, "preliminary": 2}
 
 
 @dataclass(frozen=True)
@@ -115,6 +122,8 @@ _SUMMARY = re.compile(
     r"^[\s.]*(?:THE\s+)?(?P<station>\S(?:.*\S)?)\s+CLIMATE SUMMARY\s+(?:FOR|FROM)\s+"
     r"(?P<month>[A-Z]+)\.?\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})"
 )
+# "CLIMATE REPORT (CORRECTION)", "CORRECTED CLIMATE REPORT", "...SUMMARY FOR JULY 9 2025 CORRECTION...".
+_CORRECTION_WORD = re.compile(r"\bCORRECT(?:ION|ED)\b")
 _VALID_AS_OF = re.compile(r"^\s*VALID\b.*?\bAS OF\s+(?P<as_of>.+?)\.?\s*$")
 _TEMPERATURE_HEADING = re.compile(r"^\s*TEMPERATURE\s*(?:\(F\))?\s*$")
 _DAY_LABEL = re.compile(r"^\s*(YESTERDAY|TODAY)\s*$")
@@ -242,9 +251,10 @@ def parse_cli_product(text: str, *, source: str) -> list[ClimateSummary]:
     if not starts:
         raise PayloadError(source, "no 'CLIMATE SUMMARY FOR <MONTH DAY YEAR>' line; not a CLI product")
     issued_text, issued_at = _parse_issuance(lines[: starts[0][0]])
-    # Re-issues (CC = correction, AA = amendment, RR = delayed/retransmitted) are ranked below the
-    # routine final, as the settlement rules prefer the first non-preliminary report.
-    is_reissue = bbb is not None and bbb[:2] in {"CC", "AA", "RR"}
+    # CC (correction) and AA (amendment) in the heading, or the word in the title lines above the first
+    # summary line (the heading and AWIPS lines never hold it); RR is a routine report sent late.
+    title_says_correction = any(_CORRECTION_WORD.search(line) for line in lines[: starts[0][0]])
+    heading_says_correction = bbb is not None and bbb[:2] in {"CC", "AA"}
 
     summaries = []
     for n, (start, match) in enumerate(starts):
@@ -260,7 +270,7 @@ def parse_cli_product(text: str, *, source: str) -> list[ClimateSummary]:
         report_type: ReportType
         if valid is not None or day_label == "TODAY":
             report_type = "preliminary"
-        elif is_reissue:
+        elif heading_says_correction or title_says_correction or _CORRECTION_WORD.search(lines[start]):
             report_type = "correction"
         else:
             report_type = "final"
@@ -383,20 +393,80 @@ def parse_cf6_product(text: str, *, source: str) -> list[ClimateSummary]:
     return summaries
 
 
-def select_settlement_report(summaries: Iterable[ClimateSummary], climate_date: date) -> ClimateSummary | None:
-    """The report a settlement should use for ``climate_date``, or None if no report has a high yet.
+# Kalshi's KXHIGH markets expire "on the sooner of the first 7:00 or 8:00 AM ET following the release of
+# the data" (the markets' early_close_condition, reference/kalshi_api.md s4).
+_KALSHI_ZONE = ZoneInfo("America/New_York")
+_EXPIRATION_HOURS_ET = (7, 8)
 
-    Only summaries with an observed maximum count. Final beats correction beats preliminary; within
-    a type the latest issuance wins (an unknown issuance time counts as the earliest).
+
+def contract_expiration(released_at: datetime) -> datetime:
+    """When a KXHIGH market expires after the day's data was released at ``released_at``: the first 07:00 or
+    08:00 America/New_York strictly after it, in UTC."""
+    local = released_at.astimezone(_KALSHI_ZONE)
+    for days in range(3):
+        for hour in _EXPIRATION_HOURS_ET:
+            moment = datetime.combine(local.date() + timedelta(days=days), time(hour), _KALSHI_ZONE)
+            if moment > released_at:
+                return moment.astimezone(UTC)
+    raise AssertionError("unreachable: 07:00 of the next day is always after the release")
+
+
+@dataclass(frozen=True)
+class SettlementReports:
+    """The reports of one station-day, and which of them the contract settles on.
+
+    ``settled`` is the value Kalshi settles on; ``first_official`` and ``latest`` are cross-checks
+    (``latest`` is what a fetch of "the current CLI" or IEM's daily values shows); ``late_revisions``
+    are official reports issued after the expiration, which the contract does not include.
     """
-    candidates = [s for s in summaries if s.climate_date == climate_date and s.max_f is not None]
-    stations = {(s.issuedby, s.station) for s in candidates}
+
+    settled: ClimateSummary | None
+    first_official: ClimateSummary | None
+    latest: ClimateSummary | None
+    expiration: datetime | None
+    late_revisions: tuple[ClimateSummary, ...]
+    n_reports: int
+
+    @property
+    def revised_after_expiration(self) -> bool:
+        """A report after the expiration gives another maximum: the settled value and the record now differ."""
+        return self.settled is not None and any(r.max_f != self.settled.max_f for r in self.late_revisions)
+
+
+def settlement_reports(summaries: Iterable[ClimateSummary], climate_date: date) -> SettlementReports:
+    """Apply Kalshi's settlement rule to every report of one station for ``climate_date``.
+
+    The contract (reference/kalshi_api.md s9): "Only the first official non-preliminary report ... will
+    be used. Revisions after the Expiration Date are not included." Read together, a revision issued
+    *before* the expiration is included, so:
+
+    1. Only reports with an observed maximum count; preliminary ones (issued before the day ended)
+       never settle.
+    2. The first non-preliminary report by issuance time is the settlement report.
+    3. The market expires at the first 07:00 or 08:00 ET after that report was released
+       (``contract_expiration``). A later non-preliminary report (a correction, or a re-issued
+       final) issued by then replaces it, the latest such one winning; one issued after it is kept in
+       ``late_revisions`` and changes nothing.
+
+    A report without an issuance time cannot be placed in that order: it settles only when no timed
+    official report exists. Raises ValueError when the summaries come from several stations.
+    """
+    reports = [s for s in summaries if s.climate_date == climate_date and s.max_f is not None]
+    stations = {(s.issuedby, s.station) for s in reports}
     if len(stations) > 1:
         names = sorted(f"{issuedby}/{station}" for issuedby, station in stations)
         raise ValueError(f"reports of several stations for {climate_date}: {names}; select per station")
-    earliest = datetime.min.replace(tzinfo=UTC)
-    return min(
-        candidates,
-        key=lambda s: (REPORT_TYPE_RANK[s.report_type], -(s.issued_at or earliest).timestamp()),
-        default=None,
-    )
+    never = datetime.max.replace(tzinfo=UTC)
+    by_issue = sorted(reports, key=lambda s: s.issued_at or never)
+    official = [s for s in by_issue if s.report_type != "preliminary"]
+    latest = by_issue[-1] if by_issue else None
+    if not official:
+        return SettlementReports(None, None, latest, None, (), len(reports))
+    first = official[0]
+    if first.issued_at is None:
+        return SettlementReports(first, first, latest, None, (), len(reports))
+    expiration = contract_expiration(first.issued_at)
+    timed = [s for s in official if s.issued_at is not None]
+    settled = [s for s in timed if s.issued_at is not None and s.issued_at <= expiration][-1]
+    late = tuple(s for s in timed if s.issued_at is not None and s.issued_at > expiration)
+    return SettlementReports(settled, first, latest, expiration, late, len(reports))

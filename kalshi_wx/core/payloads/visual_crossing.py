@@ -1,4 +1,5 @@
-"""Raw weather payloads to plain rows; pure functions, no I/O."""
+"""Visual Crossing Timeline documents to the observation frame (``core.payloads.observations``) and
+forecast rows; pure functions, no I/O."""
 
 from __future__ import annotations
 
@@ -9,24 +10,9 @@ from typing import Any, Literal, overload
 
 import polars as pl
 
-from kalshi_wx.core.dtypes import ColumnTypes
 from kalshi_wx.core.errors import PayloadError
-
-_VC_MINUTES_COLUMNS: ColumnTypes = {
-    "city": pl.Utf8,
-    "climate_date": pl.Date,
-    "station": pl.Utf8,
-    "ts": pl.Datetime("us", "UTC"),
-    "temp_f": pl.Float64,
-    "dew_f": pl.Float64,
-    "humidity": pl.Float64,
-    "wind_mph": pl.Float64,
-    "stations": pl.Utf8,  # comma-joined: what VC says it used
-    "source": pl.Utf8,
-    "station_ok": pl.Boolean,  # the row came from the settlement station alone
-    "raw_json": pl.Utf8,
-}
-VC_MINUTES_SCHEMA = pl.Schema(_VC_MINUTES_COLUMNS)
+from kalshi_wx.core.payloads.forecasts import FORECAST_SCHEMA
+from kalshi_wx.core.payloads.observations import station_obs_frame
 
 
 @overload
@@ -67,7 +53,7 @@ def vc_minutes_rows(doc: Mapping[str, Any], *, station: str, source: str) -> lis
 
     ``source`` names where ``doc`` came from (endpoint or file) for error messages. Each row:
     ``ts`` (UTC, from ``datetimeEpoch``), ``temp_f``, ``dew_f``, ``humidity``, ``wind_mph``,
-    ``stations`` and ``source`` (VC's own, inherited from the hour, then the day, when the
+    ``stations`` and ``vc_source`` (VC's own label, inherited from the hour, then the day, when the
     minute has none), ``station_ok``: the stations are exactly ``[station]``, and ``raw_json``
     (the minute object as received). Rows from
     another station are kept and flagged, so the audit can count them; dropping them here would
@@ -105,7 +91,7 @@ def vc_minutes_rows(doc: Mapping[str, Any], *, station: str, source: str) -> lis
                         "humidity": _number(minute, "humidity", source=source, where=where, required=False),
                         "wind_mph": _number(minute, "windspeed", source=source, where=where, required=False),
                         "stations": list(stations),
-                        "source": minute.get("source") or hour.get("source") or day.get("source"),
+                        "vc_source": minute.get("source") or hour.get("source") or day.get("source"),
                         "station_ok": stations == [station],
                         "raw_json": json.dumps(minute, sort_keys=True),
                     }
@@ -113,7 +99,7 @@ def vc_minutes_rows(doc: Mapping[str, Any], *, station: str, source: str) -> lis
     return rows
 
 
-def vc_minutes_frame(
+def vc_obs_frame(
     doc: Mapping[str, Any],
     *,
     city: str,
@@ -122,42 +108,23 @@ def vc_minutes_frame(
     window: tuple[datetime, datetime],
     source: str,
 ) -> pl.DataFrame:
-    """The ``weather.vc_minutes`` rows of one climate day: ``window[0] <= ts < window[1]``, by time.
+    """The climate day's minutes of a Timeline document in the observation frame, by time.
 
     VC may repeat a row (e.g. at an hour boundary); an exact repeat is dropped, but two different
-    rows for one minute are an error, since either could be the one the day's maximum rests on.
+    rows for one minute are an error. Rows from other stations stay, flagged by ``station_ok``.
     """
-    by_ts: dict[datetime, dict[str, Any]] = {}
-    for row in vc_minutes_rows(doc, station=station, source=source):
-        if not window[0] <= row["ts"] < window[1]:
-            continue
-        seen = by_ts.setdefault(row["ts"], row)
-        if seen["raw_json"] != row["raw_json"]:
-            raise PayloadError(source, f"two different rows for {row['ts'].isoformat()}", field="minutes")
     rows = [
-        {
-            **row,
-            "city": city,
-            "climate_date": climate_date,
-            "station": station,
-            "stations": ",".join(row["stations"]),
-        }
-        for _, row in sorted(by_ts.items())
+        {**row, "stations": ",".join(row["stations"])} for row in vc_minutes_rows(doc, station=station, source=source)
     ]
-    return pl.DataFrame(rows, schema=VC_MINUTES_SCHEMA)
-
-
-_VC_FORECAST_COLUMNS: ColumnTypes = {
-    "city": pl.Utf8,
-    "climate_date": pl.Date,
-    "station": pl.Utf8,
-    "issued_at": pl.Datetime("us", "UTC"),  # when this forecast was known: usable only from then on
-    "ts": pl.Datetime("us", "UTC"),  # the forecast's valid time
-    "temp_f": pl.Float64,
-    "source": pl.Utf8,  # Visual Crossing's own label, "fcst" for forecasts
-    "raw_json": pl.Utf8,
-}
-VC_FORECAST_SCHEMA = pl.Schema(_VC_FORECAST_COLUMNS)
+    return station_obs_frame(
+        rows,
+        city=city,
+        climate_date=climate_date,
+        station=station,
+        source="visual_crossing",
+        window=window,
+        origin=source,
+    )
 
 
 def vc_forecast_frame(
@@ -170,10 +137,11 @@ def vc_forecast_frame(
     window: tuple[datetime, datetime],
     source: str,
 ) -> pl.DataFrame:
-    """Hourly forecast rows valid inside the climate day, stamped with when the forecast was issued.
+    """Hourly forecast rows valid inside the climate day in the forecast frame (``core.payloads.forecasts``).
 
     ``issued_at`` is the model run behind ``forecastBasisDate`` (00:00 UTC of that date): a
     consumer may use a row only from then on, which is what keeps the baseline free of look-ahead.
+    VC names no model; its run is the basis date's 00:00 UTC.
     """
     if not isinstance(doc, Mapping) or not isinstance(doc.get("days"), list):
         raise PayloadError(source, "missing or not a list", field="days")
@@ -194,8 +162,10 @@ def vc_forecast_frame(
                     "issued_at": issued_at,
                     "ts": ts,
                     "temp_f": _number(hour, "temp", source=source, where=where, required=True),
-                    "source": hour.get("source") or day.get("source") or "fcst",
+                    "source": "visual_crossing",
+                    "model": None,
+                    "runtime": issued_at,
                     "raw_json": json.dumps(hour, sort_keys=True),
                 }
             )
-    return pl.DataFrame(rows, schema=VC_FORECAST_SCHEMA).unique(subset=["ts"], keep="first").sort("ts")
+    return pl.DataFrame(rows, schema=FORECAST_SCHEMA).unique(subset=["ts"], keep="first").sort("ts")

@@ -42,7 +42,7 @@ def day_baseline(
     if fallback_high_low is None:
         raise ValueError(
             f"climate day {climate_date}: no forecast issued before it and no earlier observations to build "
-            "a climatology from; materialize weather/vc_forecast (and weather/vc_minutes for earlier days)"
+            "a climatology from; materialize weather/forecast (and weather/station_obs for earlier days)"
         )
     high, low = fallback_high_low
     return climatology_baseline(std_offset, climate_date, high, low), "climatology"

@@ -26,7 +26,7 @@ from kalshi_wx.defs.diagnostics import pmf_diagnostics
 from kalshi_wx.defs.partitions import partition_day
 from kalshi_wx.defs.settings import settings
 from kalshi_wx.warehouse.resource import Warehouse
-from kalshi_wx.warehouse.schemas import VC_FORECAST, VC_MINUTES
+from kalshi_wx.warehouse.schemas import FORECAST, STATION_OBS
 
 SETTINGS = settings().pmf
 
@@ -44,8 +44,8 @@ TRAILING_DAYS = dg.MultiPartitionMapping(
 def _trailing(warehouse: Warehouse, city_key: str, day) -> tuple[pl.DataFrame, pl.DataFrame]:
     span = (day - timedelta(days=SETTINGS.hazard.fit_window_days), day - timedelta(days=1))
     return (
-        warehouse.read(VC_MINUTES, city=city_key, dates=span),
-        warehouse.read(VC_FORECAST, city=city_key, dates=span),
+        warehouse.read(STATION_OBS, city=city_key, dates=span),
+        warehouse.read(FORECAST, city=city_key, dates=span),
     )
 
 
@@ -54,8 +54,8 @@ def _trailing(warehouse: Warehouse, city_key: str, day) -> tuple[pl.DataFrame, p
     "hazard_params",
     source_kind="numpy",
     deps=[
-        dg.AssetDep(["weather", "vc_minutes"], partition_mapping=TRAILING_DAYS),
-        dg.AssetDep(["weather", "vc_forecast"], partition_mapping=TRAILING_DAYS),
+        dg.AssetDep(["weather", "station_obs"], partition_mapping=TRAILING_DAYS),
+        dg.AssetDep(["weather", "forecast"], partition_mapping=TRAILING_DAYS),
     ],
 )
 def hazard_params(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Output[pl.DataFrame]:
@@ -108,16 +108,16 @@ def hazard_params(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
     source_kind="numba",
     ins={
         **MARKETS_INPUT,
-        "vc_minutes": dg.AssetIn(["weather", "vc_minutes"]),
-        "vc_forecast": dg.AssetIn(["weather", "vc_forecast"]),
+        "station_obs": dg.AssetIn(["weather", "station_obs"]),
+        "forecast": dg.AssetIn(["weather", "forecast"]),
         "hazard_params": dg.AssetIn(["pmf", "hazard_params"]),
     },
 )
 def hazard_pmf(
     context: dg.AssetExecutionContext,
     markets: pl.DataFrame,
-    vc_minutes: pl.DataFrame,
-    vc_forecast: pl.DataFrame,
+    station_obs: pl.DataFrame,
+    forecast: pl.DataFrame,
     hazard_params: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
     """Monte Carlo p_wx per bracket per minute, with the chance of a new high in the next 5 and 60 minutes."""
@@ -128,7 +128,7 @@ def hazard_pmf(
     trailing = hazard_params.row(0, named=True)
     trailing_high_low = (trailing["trailing_high_f"], trailing["trailing_low_f"])
     baseline, baseline_source = day_baseline(
-        vc_forecast,
+        forecast,
         window,
         climate_date=day,
         std_offset=cfg.std_utc_offset_hours,
@@ -141,7 +141,7 @@ def hazard_pmf(
         n_pairs=0,
         source=hazard_params["method"][0],
     )
-    minute_idx, temps = observation_minutes(vc_minutes, window)
+    minute_idx, temps = observation_minutes(station_obs, window)
     # Metadata integers must fit in 64 bits; the kernel only needs the seed to be stable.
     seed = stable_seed(SETTINGS.hazard.seed, city_key, day.isoformat()) % 2**63
     context.log.info(f"simulating {SETTINGS.hazard.n_paths} paths x 1440 minutes, baseline from {baseline_source}")

@@ -10,6 +10,7 @@ import pytest
 from kalshi_wx.core.climate_day import climate_day_window
 from kalshi_wx.core.errors import PayloadError
 from kalshi_wx.core.payloads.kalshi import candles_1m_frame, event_ticker, markets_frame, trades_frame
+from kalshi_wx_tests.conftest import TEST_DATA
 
 DAY = date(2026, 6, 1)
 WINDOW = climate_day_window(DAY, -5)
@@ -104,3 +105,60 @@ def test_trades_keep_only_the_climate_day_and_parse_fixed_point():
     assert frame["trade_id"].to_list() == ["t2", "t3"]
     assert frame["count"].to_list() == [Decimal("7.5")] * 2
     assert frame["yes_price"].dtype == pl.Decimal(12, 6)
+
+
+CPRATIM = TEST_DATA / "kalshi" / "cpratim_KXHIGHCHI"
+CHI_DAY = date(2025, 4, 7)
+CHI_WINDOW = climate_day_window(CHI_DAY, -6)
+
+
+def test_real_cents_era_event_markets_parse_to_the_same_decimals():
+    # events/2025-04-07.json: GET /events/KXHIGHCHI-25APR07 as saved in 2025, integer cents only.
+    body = json.loads((CPRATIM / "events" / "2025-04-07.json").read_text())
+    assert "last_price_dollars" not in body["markets"][0] and body["markets"][0]["last_price"] == 1
+    frame = markets_frame(body["markets"], city="chi", climate_date=CHI_DAY, source="events/2025-04-07.json", tiers={})
+    by_ticker = {r["ticker"]: r for r in frame.iter_rows(named=True)}
+    hot = by_ticker["KXHIGHCHI-25APR07-T43"]  # "greater", floor 43: 44 and above; settled YES at 47
+    assert (hot["lo_f"], hot["hi_f"], hot["result"], hot["expiration_value"]) == (44, None, "yes", "47.00")
+    assert (hot["last_price"], hot["volume"], hot["settlement_value"]) == (Decimal("0.99"), Decimal(6035), Decimal(1))
+    assert by_ticker["KXHIGHCHI-25APR07-T36"]["settlement_value"] == Decimal(0)
+    assert frame["volume"].sum() == Decimal(412 + 89 + 896 + 2262 + 2604 + 6035)
+
+
+def test_real_cents_era_trade_tape_parses_inside_the_climate_day():
+    tape = json.loads((CPRATIM / "trades" / "2025-04-07.json").read_text())
+    trades = [t for rows in tape.values() for t in rows]
+    assert len(trades) == 346 and all("yes_price_dollars" not in t for t in trades)
+    frame = trades_frame(trades, city="chi", climate_date=CHI_DAY, window=CHI_WINDOW, source="trades/2025-04-07.json")
+    # The markets open the morning before; only trades stamped inside the climate day (CST) are kept.
+    inside = [t for t in trades if CHI_WINDOW[0] <= datetime.fromisoformat(t["created_time"]) < CHI_WINDOW[1]]
+    assert frame.height == len(inside) > 0
+    first = min(inside, key=lambda t: t["created_time"])
+    row = frame.sort("ts").row(0, named=True)
+    assert (row["trade_id"], row["yes_price"], row["no_price"], row["count"], row["taker_outcome_side"]) == (
+        first["trade_id"],
+        Decimal(first["yes_price"]) / 100,
+        Decimal(first["no_price"]) / 100,
+        Decimal(first["count"]),
+        first["taker_side"],
+    )
+    assert (frame["yes_price"] + frame["no_price"] == Decimal(1)).all()
+
+
+def test_cents_era_candles_read_their_integer_closes():
+    legacy = {
+        "end_period_ts": START + 60,
+        "yes_bid": {"open": 40, "close": 41},
+        "yes_ask": {"open": 45, "close": 44},
+        "price": {"close": None},
+        "volume": 3,
+        "open_interest": 12,
+    }
+    frame = candles_1m_frame({"T": [legacy]}, city="nyc", climate_date=DAY, window=WINDOW, source="s")
+    row = frame.filter(pl.col("ts") == WINDOW[0]).row(0, named=True)
+    assert (row["yes_bid"], row["yes_ask"], row["trade_price"], row["volume"]) == (
+        Decimal("0.41"),
+        Decimal("0.44"),
+        None,
+        Decimal(3),
+    )

@@ -20,9 +20,10 @@ from kalshi_wx.core.climate_day import climate_date_of
 from kalshi_wx.core.errors import PayloadError
 from kalshi_wx.core.payloads.nws_cli import (
     ClimateSummary,
+    contract_expiration,
     parse_cf6_product,
     parse_cli_product,
-    select_settlement_report,
+    settlement_reports,
 )
 from kalshi_wx_tests.conftest import TEST_DATA
 
@@ -131,8 +132,8 @@ HAND_READ = [
     ),
     # "VALID TODAY AS OF 0500 PM LOCAL TIME." / "MAXIMUM 25 255 PM 51 -26 59" / "MINIMUM 5"
     ("CLIEAR.txt", {"max_f": 25, "min_f": 5, "report_type": "preliminary", "day_label": "TODAY"}),
-    # header "CDUS43 KDMX 130647 RRA" / "MAXIMUM 62 246 PM MM MM 62"
-    ("CLIEST.txt", {"max_f": 62, "min_f": 33, "report_type": "correction"}),
+    # header "CDUS43 KDMX 130647 RRA" / "MAXIMUM 62 246 PM MM MM 62": RR is a routine report sent late
+    ("CLIEST.txt", {"max_f": 62, "min_f": 33, "report_type": "final"}),
     # "MAXIMUM 53R 0151 PM 50 2003": a record, Alaska's zero-padded time
     ("CLIANN.txt", {"max_f": 53, "max_time": "0151 PM", "is_record_max": True, "is_record_min": False}),
     # "VALID AS OF 0500 AM" / "MAXIMUM 1 MM MM 24" / "MINIMUM -6 MM MM 0"
@@ -325,37 +326,94 @@ def test_cf6_garbled_row_names_the_line():
         parse_cf6_product(text, source="CF6DSM.txt")
 
 
-def test_settlement_prefers_latest_final_among_real_reissues():
-    # Three real finals for Cincinnati 2020-04-22 issued 0546Z (68), 0547Z (69), 0550Z (70).
+def test_a_correction_marked_only_in_the_title_lines_is_a_correction():
+    # Offices sometimes mark a correction in the title, leaving the WMO heading without a CC group.
+    text = (CLI_DIR / "CLINYC.txt").read_text()
+    assert "CDUS41 KOKX 030616\n" in text  # no BBB group
+    in_title = text.replace("\nCLIMATE REPORT\n", "\nCLIMATE REPORT (CORRECTION)\n", 1)
+    in_summary = text.replace("SUMMARY FOR JANUARY 2 2013...", "SUMMARY FOR JANUARY 2 2013 CORRECTION...", 1)
+    corrected_title = text.replace("\nCLIMATE REPORT\n", "\nCORRECTED CLIMATE REPORT\n", 1)
+    for variant in (in_title, in_summary, corrected_title):
+        assert variant != text
+        (summary,) = parse_cli_product(variant, source="CLINYC.txt")
+        assert (summary.report_type, summary.max_f, summary.climate_date) == ("correction", 33, date(2013, 1, 2))
+    in_heading = text.replace("CDUS41 KOKX 030616\n", "CDUS41 KOKX 030616 CCA\n", 1)
+    assert parse_cli_product(in_heading, source="x")[0].report_type == "correction"
+    # The word below the summary line (free text an office appends) is not a title line.
+    appendix = text.replace("\nTEMPERATURE (F)", "\nTHIS REPORT WILL BE CORRECTED IF NEEDED.\nTEMPERATURE (F)", 1)
+    assert appendix != text and parse_cli_product(appendix, source="x")[0].report_type == "final"
+
+
+@pytest.mark.parametrize(
+    ("released", "expires"),
+    [
+        # 1:16 AM EST: the first 7:00 ET after it.
+        (datetime(2013, 1, 3, 6, 16, tzinfo=UTC), datetime(2013, 1, 3, 12, 0, tzinfo=UTC)),
+        # 7:30 AM EDT: 8:00 EDT the same morning.
+        (datetime(2025, 7, 2, 11, 30, tzinfo=UTC), datetime(2025, 7, 2, 12, 0, tzinfo=UTC)),
+        # 8:30 AM EDT: 7:00 EDT the next morning.
+        (datetime(2025, 7, 2, 12, 30, tzinfo=UTC), datetime(2025, 7, 3, 11, 0, tzinfo=UTC)),
+    ],
+)
+def test_contract_expiration_is_the_first_7_or_8_am_eastern_after_the_release(released, expires):
+    assert contract_expiration(released) == expires
+
+
+def test_settlement_follows_the_first_report_as_revised_before_expiration_on_real_reissues():
+    # Three real finals for Cincinnati 2020-04-22 printed as issued 1:46, 1:47 and 1:50 AM EDT (68, 69, 70):
+    # all before the 7:00 AM EDT expiration, so the last revision settles and the first is a cross-check.
     summaries = [s for name in ("CLICVG_older.txt", "CLICVG.txt", "CLICVG_newer.txt") for s in _cli(name)]
-    chosen = select_settlement_report(summaries, date(2020, 4, 22))
-    assert (chosen.max_f, chosen.source) == (70, "CLICVG_newer.txt")
-    assert select_settlement_report(summaries, date(2020, 4, 23)) is None
+    reports = settlement_reports(summaries, date(2020, 4, 22))
+    assert (reports.settled.max_f, reports.settled.source) == (70, "CLICVG_newer.txt")
+    assert (reports.first_official.max_f, reports.latest.max_f, reports.n_reports) == (68, 70, 3)
+    assert reports.expiration == datetime(2020, 4, 23, 11, 0, tzinfo=UTC)
+    assert reports.late_revisions == () and not reports.revised_after_expiration
+    nothing = settlement_reports(summaries, date(2020, 4, 23))
+    assert (nothing.settled, nothing.latest, nothing.n_reports) == (None, None, 0)
 
 
-def test_settlement_type_order_and_missing_highs():
-    (final,) = _cli("CLINYC.txt")
-    later = final.issued_at + timedelta(hours=3)
-    correction = dataclasses.replace(final, report_type="correction", max_f=34, issued_at=later)
+def test_settlement_ignores_revisions_after_expiration_and_never_settles_on_a_preliminary():
+    (final,) = _cli("CLINYC.txt")  # issued 06:16Z, so the market expires at 12:00Z
+    day = final.climate_date
     preliminary = dataclasses.replace(
         final, report_type="preliminary", max_f=31, issued_at=final.issued_at - timedelta(hours=8)
     )
-    no_high = dataclasses.replace(final, max_f=None, issued_at=later + timedelta(hours=1))
-    day = final.climate_date
-    assert select_settlement_report([preliminary, correction, final], day) is final
-    assert select_settlement_report([preliminary, correction], day) is correction
-    assert select_settlement_report([preliminary, no_high], day) is preliminary
-    assert select_settlement_report([no_high], day) is None
-    assert select_settlement_report([], day) is None
+    early_fix = dataclasses.replace(
+        final, report_type="correction", max_f=34, issued_at=final.issued_at + timedelta(hours=5)
+    )
+    late_fix = dataclasses.replace(
+        final, report_type="correction", max_f=35, issued_at=final.issued_at + timedelta(hours=6)
+    )
+    no_high = dataclasses.replace(final, max_f=None, issued_at=final.issued_at + timedelta(hours=1))
+
+    revised = settlement_reports([late_fix, preliminary, final, early_fix, no_high], day)
+    assert (revised.settled, revised.first_official, revised.latest) == (early_fix, final, late_fix)
+    assert revised.late_revisions == (late_fix,) and revised.revised_after_expiration
+    assert revised.n_reports == 4  # the report without a maximum does not count
+
+    late_only = settlement_reports([final, late_fix], day)
+    assert late_only.settled is final and late_only.revised_after_expiration
+    same_value = settlement_reports([final, dataclasses.replace(late_fix, max_f=33)], day)
+    assert same_value.settled is final and not same_value.revised_after_expiration
+
+    waiting = settlement_reports([preliminary, no_high], day)
+    assert (waiting.settled, waiting.latest, waiting.expiration) == (None, preliminary, None)
+    assert settlement_reports([], day).settled is None
+
+
+def test_settlement_places_a_report_without_issuance_time_last():
+    (final,) = _cli("CLINYC.txt")
     unknown_time = dataclasses.replace(final, max_f=30, issued_at=None)
-    assert select_settlement_report([unknown_time, final], day) is final
+    assert settlement_reports([unknown_time, final], final.climate_date).settled is final
+    only_unknown = settlement_reports([unknown_time], final.climate_date)
+    assert (only_unknown.settled, only_unknown.expiration) == (unknown_time, None)
 
 
 def test_settlement_refuses_to_mix_stations():
     summaries = _cli("CLIANC.txt")
     with pytest.raises(ValueError, match="several stations"):
-        select_settlement_report(summaries, date(2017, 3, 14))
-    assert select_settlement_report(summaries[:1], date(2017, 3, 14)).station == "ANCHORAGE AK"
+        settlement_reports(summaries, date(2017, 3, 14))
+    assert settlement_reports(summaries[:1], date(2017, 3, 14)).settled.station == "ANCHORAGE AK"
 
 
 def _knyc_cli_daily(real_data: Path) -> dict[date, dict[str, str]]:

@@ -1,4 +1,4 @@
-"""vc_minutes_rows: Visual Crossing days -> hours -> minutes to audited rows."""
+"""Visual Crossing days -> hours -> minutes to audited rows and the observation frame."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from kalshi_wx.core.errors import PayloadError
-from kalshi_wx.core.payloads.visual_crossing import VC_MINUTES_SCHEMA, vc_minutes_frame, vc_minutes_rows
+from kalshi_wx.core.payloads.observations import STATION_OBS_SCHEMA
+from kalshi_wx.core.payloads.visual_crossing import vc_minutes_rows, vc_obs_frame
 
 REAL_VC = [
     "visual_crossing/vc_timeline_florianopolis_obs_2022-02-01_06_UNATTRIBUTED.json",
@@ -74,13 +75,13 @@ def test_rows_inherit_stations_and_flag_other_stations():
         "humidity": 48.2,
         "wind_mph": 7.0,
         "stations": ["KNYC"],
-        "source": "obs",
+        "vc_source": "obs",
         "station_ok": True,
         "raw_json": json.dumps(_doc()["days"][0]["hours"][0]["minutes"][0], sort_keys=True),
     }
     assert rows[1]["dew_f"] is None and rows[1]["temp_f"] == 81.0 and rows[1]["station_ok"]  # day's stations
     assert (rows[2]["stations"], rows[2]["station_ok"]) == (["KLGA"], False)  # its own, from another station
-    assert (rows[3]["stations"], rows[3]["source"], rows[3]["station_ok"]) == (
+    assert (rows[3]["stations"], rows[3]["vc_source"], rows[3]["station_ok"]) == (
         ["KNYC", "KLGA"],
         "comb",
         False,
@@ -138,7 +139,7 @@ def test_real_day_stations_are_inherited_and_a_two_station_blend_is_flagged(real
     day["hours"] = [{"datetime": "00:00:00", "minutes": [{"datetimeEpoch": day["datetimeEpoch"], "temp": 25.1}]}]
     (row,) = vc_minutes_rows(doc, station="SBFL", source=REAL_VC[0])
     assert row["stations"] == ["SBFL", "83899099999"] and not row["station_ok"]
-    assert row["source"] == "obs" and row["ts"] == datetime(2022, 2, 1, 3, 0, tzinfo=UTC)
+    assert row["vc_source"] == "obs" and row["ts"] == datetime(2022, 2, 1, 3, 0, tzinfo=UTC)
 
 
 def test_frame_keeps_the_climate_day_window_and_drops_only_exact_repeats():
@@ -146,16 +147,17 @@ def test_frame_keeps_the_climate_day_window_and_drops_only_exact_repeats():
     hour = doc["days"][0]["hours"][0]
     hour["minutes"].append(dict(hour["minutes"][1]))  # an exact repeat of 13:05
     window = (datetime.fromtimestamp(T0 + 300, UTC), datetime.fromtimestamp(T0 + 3600, UTC))
-    frame = vc_minutes_frame(doc, city="nyc", climate_date=date(2026, 6, 1), station="KNYC", window=window, source="s")
-    assert frame.schema == VC_MINUTES_SCHEMA
+    frame = vc_obs_frame(doc, city="nyc", climate_date=date(2026, 6, 1), station="KNYC", window=window, source="s")
+    assert frame.schema == STATION_OBS_SCHEMA
+    assert set(frame["source"]) == {"visual_crossing"} and set(frame["resolution_min"]) == {5}
     assert frame["ts"].to_list() == [datetime.fromtimestamp(T0 + s, UTC) for s in (300, 600)]  # 14:00 is outside
     assert frame["stations"].to_list() == ["KNYC", "KLGA"] and frame["station_ok"].to_list() == [True, False]
     assert frame["city"].unique().to_list() == ["nyc"]
 
     hour["minutes"][-1]["temp"] = 99.0  # now it contradicts the first 13:05 row
-    with pytest.raises(PayloadError, match="two different rows"):
-        vc_minutes_frame(doc, city="nyc", climate_date=date(2026, 6, 1), station="KNYC", window=window, source="s")
-    empty = vc_minutes_frame(
+    with pytest.raises(PayloadError, match="two different records"):
+        vc_obs_frame(doc, city="nyc", climate_date=date(2026, 6, 1), station="KNYC", window=window, source="s")
+    empty = vc_obs_frame(
         {"days": []}, city="nyc", climate_date=date(2026, 6, 1), station="KNYC", window=window, source="s"
     )
-    assert empty.is_empty() and empty.schema == VC_MINUTES_SCHEMA
+    assert empty.is_empty() and empty.schema == STATION_OBS_SCHEMA

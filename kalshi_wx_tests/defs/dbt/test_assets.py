@@ -26,14 +26,14 @@ from kalshi_wx.warehouse.schemas import (
     HAZARD_PMF,
     MARKETS,
     SETTLEMENT,
-    VC_MINUTES,
+    STATION_OBS,
     TableSchema,
 )
 
 CITY, DAY = "phl", date(2026, 6, 3)  # a partition no other test module writes
 KEY = city_date_key(CITY, DAY)
 PANEL, FULL = dg.AssetKey(["features", "minute_panel"]), dg.AssetKey(["features", "minute_panel_full"])
-RAW = [["kalshi", "markets"], ["kalshi", "candles_1m"], ["weather", "vc_minutes"], ["weather", "settlement"]]
+RAW = [["kalshi", "markets"], ["kalshi", "candles_1m"], ["weather", "station_obs"], ["weather", "settlement"]]
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 MINUTES = 1440
 
@@ -212,7 +212,7 @@ def test_kinematics_neighbours_and_weather_match_a_hand_computation(env, built):
     *_, panel, _ = built
     candles = env.warehouse.read(CANDLES_1M, city=CITY, climate_date=DAY)
     markets = env.warehouse.read(MARKETS, city=CITY, climate_date=DAY)
-    obs = env.warehouse.read(VC_MINUTES, city=CITY, climate_date=DAY).filter(pl.col("station_ok"))
+    obs = env.warehouse.read(STATION_OBS, city=CITY, climate_date=DAY).filter(pl.col("station_ok"))
     ladder = markets.sort("lo_f", nulls_last=False)["ticker"].to_list()
     # The candle stamped s closes at s + 1 min: that is when its mid becomes known.
     mid = {
@@ -253,17 +253,17 @@ def test_kinematics_neighbours_and_weather_match_a_hand_computation(env, built):
 
 def test_no_look_ahead_rows_up_to_t_ignore_later_observations(env, built):
     *_, panel, _ = built
-    original = env.warehouse.read(VC_MINUTES, city=CITY, climate_date=DAY)
+    original = env.warehouse.read(STATION_OBS, city=CITY, climate_date=DAY)
     t = climate_day_window(DAY, -5)[0] + timedelta(hours=9, minutes=2)
     later = pl.col("ts") > t
     hotter = original.with_columns(pl.when(later).then(pl.col("temp_f") + 30).otherwise("temp_f").alias("temp_f"))
     try:
-        env.warehouse.write_partition(VC_MINUTES, hotter, CITY, DAY)
+        env.warehouse.write_partition(STATION_OBS, hotter, CITY, DAY)
         env.materialize(KEY, PANEL)
         rebuilt = env.panel()
     finally:
         # Only the raw slice is restored: every test compares with `built` or rebuilds what it reads.
-        env.warehouse.write_partition(VC_MINUTES, original, CITY, DAY)
+        env.warehouse.write_partition(STATION_OBS, original, CITY, DAY)
     assert rebuilt.filter(~later).equals(panel.filter(~later))
     # ...while rows after t did see the change, so the comparison above could have failed.
     assert (rebuilt.filter(later)["obs_temp_f"] - panel.filter(later)["obs_temp_f"]).max() == pytest.approx(30)
@@ -300,9 +300,9 @@ def _synthetic_day(city: str, day: date, offset_hours: int) -> list[tuple[TableS
     obs = pl.DataFrame(
         [base | {"station": "KSYN", "ts": ts, "temp_f": 40.0 + i / 10, "station_ok": True}
          for i, ts in enumerate(minutes[::5])],
-        schema=VC_MINUTES.polars_schema, strict=False,
+        schema=STATION_OBS.polars_schema, strict=False,
     )  # fmt: skip
-    return [(MARKETS, markets), (CANDLES_1M, candles), (VC_MINUTES, obs)]
+    return [(MARKETS, markets), (CANDLES_1M, candles), (STATION_OBS, obs)]
 
 
 def test_panel_is_right_across_the_spring_forward_day(env, monkeypatch):
