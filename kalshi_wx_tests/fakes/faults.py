@@ -20,6 +20,7 @@ class Fault:
     retry_after: str | None = None
     field: str | None = None
     body: bytes = b""
+    content_type: str = "application/json"
 
     @classmethod
     def http(cls, status: int, *, retry_after: float | None = None) -> Fault:
@@ -37,9 +38,9 @@ class Fault:
         return cls("cut")
 
     @classmethod
-    def raw(cls, body: bytes) -> Fault:
+    def raw(cls, body: bytes, content_type: str = "application/json") -> Fault:
         """HTTP 200 with exactly ``body`` (e.g. a JSON array where an object is documented)."""
-        return cls("raw", body=body)
+        return cls("raw", body=body, content_type=content_type)
 
     @classmethod
     def none(cls) -> Fault:
@@ -75,7 +76,7 @@ class FaultPlan:
             error = {"error": {"code": f"injected_{fault.status}", "message": f"injected HTTP {fault.status}"}}
             return Response.json(error, fault.status, headers)
         if fault.kind == "raw":
-            return Response(200, fault.body, {"Content-Type": "application/json"})
+            return Response(200, fault.body, {"Content-Type": fault.content_type})
         real = build()
         if fault.kind == "cut":
             return Response(real.status, real.body, real.headers, truncate_at=len(real.body) // 2)
