@@ -49,7 +49,14 @@ from kalshi_wx.core.payloads.kalshi_ws import (
 from kalshi_wx.core.timestamps import parse_time
 from kalshi_wx.sources.kalshi.auth import KalshiSigner
 from kalshi_wx.sources.kalshi.client import KalshiClient
-from kalshi_wx.sources.kalshi.ws import BOOK_CHANNEL, KalshiWebSocket, ReconnectPolicy, Subscription, WsHandler
+from kalshi_wx.sources.kalshi.ws import (
+    BOOK_CHANNEL,
+    KalshiWebSocket,
+    KalshiWsError,
+    ReconnectPolicy,
+    Subscription,
+    WsHandler,
+)
 from kalshi_wx.sources.sim.common import SimConfig
 from kalshi_wx.sources.sim.kalshi_ws import SimWsServer
 from kalshi_wx.sources.sim.server import SimServer
@@ -268,6 +275,8 @@ class Recorder(WsHandler):
         while True:
             await asyncio.sleep(self.settings.discovery_s)
             await self._discover()
+            for state in self._series.values():
+                await self._resubscribe(state)
 
     def _request_snapshot(self, ticker: str) -> None:
         state = self._series_of.get(ticker)
@@ -347,6 +356,19 @@ class Recorder(WsHandler):
         for state in self._series.values():
             if len(state.events) < _MAX_EVENTS_PER_PART:
                 state.events.append({"ts_ms": self._now_ms(), "kind": "error", "detail": str(error)})
+            if state.subscription is not None and not state.subscription.active:
+                self._spawn(self._resubscribe(state))
+
+    async def _resubscribe(self, state: _Series) -> None:
+        """Kalshi refused a series' book subscription (e.g. a market closed in between): ask again with
+        the markets REST lists as open now; if that is refused too, the discovery loop tries again."""
+        if self.ws is None or state.subscription is None or state.subscription.active:
+            return
+        await self._discover()
+        try:
+            state.subscription = await self.ws.subscribe(BOOK_CHANNEL, state.markets)
+        except KalshiWsError as exc:
+            log.error("%s: the order-book subscription was refused again: %s", state.target.ticker, exc)
 
     def _subscription_state(self, subscription: Subscription) -> _Series | None:
         return next((s for s in self._series.values() if s.subscription is subscription), None)

@@ -316,3 +316,17 @@ def test_cli_exports_and_imports_jsonl(tmp_path, config, monkeypatch, capsys):
     assert main(["record", "--series", WEATHER, "--part-seconds", "7", "--ws-url", "ws://127.0.0.1:9"]) == 2
     assert "part_seconds 7 must divide an hour" in capsys.readouterr().err
     assert replace(config).crypto  # the fixture is untouched
+
+
+def test_a_refused_book_subscription_is_asked_for_again(tmp_path, config):
+    exchange = Exchange(config, [WEATHER], faults=WsFaults(refuse_book_subscriptions=1))
+    try:
+        recorder = Recorder(exchange.settings(tmp_path, [WEATHER]))
+        _record(recorder, 2.0)
+    finally:
+        exchange.stop()
+    assert recorder.ws is not None and recorder.ws.counters.errors == 1
+    frame = _day_frame(tmp_path, WEATHER)
+    assert frame["market_ticker"].n_unique() == 6 and frame.height > 6 * 10
+    errors = [e for p in _parts(tmp_path, WEATHER) for e in p.recording["events"] if e["kind"] == "error"]
+    assert "error 10 (channel error)" in errors[0]["detail"]

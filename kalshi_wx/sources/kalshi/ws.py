@@ -373,6 +373,8 @@ class KalshiWebSocket:
         if not new:
             return
         sub.market_tickers.update(new)
+        if not sub.active:
+            return  # refused or unsubscribed: its owner subscribes again if it wants the markets
         if sub.sid is not None:
             params = {"sids": [sub.sid], "action": "add_markets", "market_tickers": new}
             await self._send("update_subscription", params, subscription=sub)
@@ -471,20 +473,18 @@ class KalshiWebSocket:
             self.counters.malformed += 1
             log.warning("kalshi ws: malformed %s reply skipped: %s", message_type, exc)
             return
-        pending = (
-            self._pending.pop(reply.id, None)
-            if isinstance(reply, Subscribed | Unsubscribed | Ok | ErrorReply) and reply.id is not None
-            else None
-        )
+        assert isinstance(reply, Subscribed | Unsubscribed | Ok | ErrorReply)  # _CONTROL types parse to these
+        pending = self._pending.pop(reply.id, None) if reply.id is not None else None
         if isinstance(reply, ErrorReply):
             self.counters.errors += 1
             command = pending.command if pending else None
             log.warning("kalshi ws: %s", reply)
-            if pending is not None and pending.subscription is not None and command and command["cmd"] == "subscribe":
-                # A refused subscription would be refused again on every reconnect.
-                if pending.subscription in self._subs:
-                    self._subs.remove(pending.subscription)
-                pending.subscription.active = False
+            refused = pending.subscription if pending is not None and pending.command["cmd"] == "subscribe" else None
+            if refused is not None:
+                # It would be refused again on every reconnect: it is dropped, and its owner decides.
+                if refused in self._subs:
+                    self._subs.remove(refused)
+                refused.active = False
             if pending is not None and pending.future is not None and not pending.future.done():
                 pending.future.set_exception(KalshiWsError(reply, command))
             else:

@@ -74,6 +74,7 @@ class WsFaults:
     duplicate_every: int = 0  # every Nth orderbook delta is sent twice, same seq
     stale_snapshot_every: int = 0  # after every Nth delta, the market's last snapshot again, old seq and all
     drop_every_s: float = 0.0  # every connection is cut (TCP reset, no close frame) this often
+    refuse_book_subscriptions: int = 0  # the first N orderbook_delta subscribes get error 10 (channel error)
 
 
 @dataclass
@@ -182,6 +183,7 @@ class SimWsServer:
         self._authenticated: set[int] = set()
         self._frozen = False
         self._gap_once = False
+        self._refusals = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._ready = threading.Event()
@@ -473,6 +475,9 @@ class SimWsServer:
             raise _CommandError(2, "orderbook_delta needs market_tickers")
         if not conn.authenticated and any(c in _PRIVATE for c in channels):
             raise _CommandError(9, "authentication required for private channels")
+        if _BOOK_CHANNEL in channels and self._refusals < self._faults.refuse_book_subscriptions:
+            self._refusals += 1
+            raise _CommandError(10, "channel error: orderbook_delta is unavailable, try again")
         for channel in channels:
             sub = _Sub(conn.next_sid, channel, None if tickers is None else set(tickers))
             conn.next_sid += 1
