@@ -6,13 +6,17 @@ every ``gap_every`` (its seq still used) so the recorder must notice the gap and
 recorder (a subprocess, so its CPU is its own) records it at ``snapshot_ms`` into a temporary
 ``KALSHI_WX_HOME``. After ``warmup_s`` the bench measures ``seconds`` of:
 
-* rows written per second (from the part files), against the full cadence markets x 1000 / snapshot_ms;
+* rows written per second (from the part files), against the full cadence markets x 1000 / snapshot_ms,
+  and each market's median step between rows. Every injected gap takes all the books of the
+  subscription out of the rows until their snapshots are back, which costs each market up to one
+  tick: at one gap per 10 s that alone is about 1% of the full cadence, hence a 98% target;
 * CPU seconds per wall second of the recorder process (``/proc/<pid>/stat``: user + system, all threads);
 * lag from a delta's ``ts_ms`` (the server's clock when it sent it) to the first row of its market
   whose ``seq`` shows the delta was applied: the server keeps a log of every delta it sent;
 * sequence gaps the recorder counted (part metadata) against the gaps the server injected.
 
 Gap injection stops a moment before the recorder is stopped, so every injected gap has been seen.
+The machine's load average is reported with the figures: on a shared machine it moves the lag most.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from kalshi_wx.warehouse import highres
 
 BENCH_SERIES = "KXBTCD"
 TARGET_CPU = 0.5  # of one core
-TARGET_CADENCE = 0.99  # share of the full cadence's rows
+TARGET_CADENCE = 0.98  # share of the full cadence's rows, with a gap injected every 10 s
 _PART_SECONDS = 10
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -123,9 +127,11 @@ def run_record_benchmark(
                 log,
             )
             time.sleep(warmup_s)
+            load_began = os.getloadavg()[0]
             began, cpu_began = time.time(), process_cpu_seconds(recorder.pid)
             time.sleep(seconds)
             ended, cpu_ended = time.time(), process_cpu_seconds(recorder.pid)
+            load_ended = os.getloadavg()[0]
             ws.set_faults(WsFaults())
             time.sleep(1.5)
             recorder.send_signal(signal.SIGTERM)
@@ -150,6 +156,13 @@ def run_record_benchmark(
         schema={"market_ticker": pl.Utf8, "seq": pl.Int64, "ts_ms": pl.Int64},
     ).filter(pl.col("ts_ms").is_between(int(began * 1000), int(ended * 1000) - 1000, closed="left"))
     lags = _lags_ms(deltas, frame)
+    median_step = (
+        window.sort("ts_ms")
+        .group_by("market_ticker")
+        .agg(pl.col("ts_ms").diff().median().alias("step"))
+        .select(pl.col("step").median())
+        .item()
+    )
     wall = ended - began
     counters = sum_counters(p.recording.get("counters", {}) for p in parts)
     rows_per_s = window.height / wall
@@ -166,6 +179,7 @@ def run_record_benchmark(
         "full_cadence_rows_per_s": expected,
         "cadence_ratio": round(rows_per_s / expected, 4),
         "markets_recorded": window["market_ticker"].n_unique(),
+        "median_step_ms": median_step,
         "cpu_s_per_wall_s": round(cpu, 3),
         "deltas_sent_per_s": round(deltas.height / max(wall - 1.0, 1e-9), 1),
         "lag_ms_p50": float(lags.quantile(0.5) or 0.0) if lags.len() else None,
@@ -177,8 +191,16 @@ def run_record_benchmark(
         "resnapshots": counters["resnapshots"],
         "late_ticks": counters["late_ticks"],
         "reconnects": counters["reconnects"],
+        "loadavg_1m": [round(load_began, 2), round(load_ended, 2)],
+        "cpus": os.cpu_count(),
         "target_met": rows_per_s / expected >= TARGET_CADENCE
+        and median_step == snapshot_ms
         and cpu < TARGET_CPU
         and counters["gaps"] == stats.gaps_injected,
-        "targets": {"cadence_ratio": f">= {TARGET_CADENCE}", "cpu_s_per_wall_s": f"< {TARGET_CPU}"},
+        "targets": {
+            "cadence_ratio": f">= {TARGET_CADENCE}",
+            "median_step_ms": f"== {snapshot_ms}",
+            "cpu_s_per_wall_s": f"< {TARGET_CPU}",
+            "gaps_detected": "== gaps_injected",
+        },
     }

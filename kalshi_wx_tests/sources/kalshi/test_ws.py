@@ -351,3 +351,34 @@ def test_markets_are_added_and_removed_and_lifecycle_announces_new_ones(config):
         asyncio.run(run())
     finally:
         server.stop()
+
+
+def test_legacy_integer_cent_messages_build_the_same_books(config):
+    server = _server(config, price_format="legacy")
+    try:
+
+        async def body(client, handler, tickers):
+            await asyncio.sleep(0.8)
+            server.freeze()
+            await until(lambda: same_books(handler, server, tickers), "the books from the legacy format")
+
+        asyncio.run(_session(server, body))
+    finally:
+        server.stop()
+
+
+def test_connections_cut_on_a_schedule_are_recovered_each_time(config):
+    server = _server(config, faults=WsFaults(drop_every_s=0.4))
+    try:
+
+        async def body(client, handler, tickers):
+            await until(lambda: client.counters.connects >= 3, "two reconnects")
+            server.set_faults(WsFaults())
+            await asyncio.sleep(0.3)
+            server.freeze()
+            await until(lambda: same_books(handler, server, tickers), "the books after the reconnects")
+
+        client, handler = asyncio.run(_session(server, body))
+        assert server.stats_snapshot().drops >= 2 and client.counters.disconnects >= 2
+    finally:
+        server.stop()
