@@ -175,9 +175,8 @@ def _sim_config(series: list[str]):
     return SimConfig(cities=tuple(settings().cities.values()), crypto=crypto)
 
 
-def _recorder_settings(args, series: list[str], ws_url: str, api_base: str):
+def _recorder_settings(args, series: list[str], ws_url: str, api_base: str, signer):
     from kalshi_wx.cli.record import RecorderSettings, SeriesTarget
-    from kalshi_wx.sources.kalshi.auth import KalshiSigner
 
     config = settings().highres
     return RecorderSettings(
@@ -189,16 +188,16 @@ def _recorder_settings(args, series: list[str], ws_url: str, api_base: str):
         depth=args.depth or config.depth,
         part_seconds=args.part_seconds or config.part_seconds,
         discovery_s=config.discovery_seconds,
-        signer=KalshiSigner.from_env(),
+        signer=signer,
     )
 
 
-def _run_recorder(args, series: list[str], ws_url: str, api_base: str, duration_s: float | None) -> int:
+def _run_recorder(args, series: list[str], ws_url: str, api_base: str, duration_s: float | None, signer=None) -> int:
     import asyncio
 
     from kalshi_wx.cli.record import record
 
-    recorder_settings = _recorder_settings(args, series, ws_url, api_base)
+    recorder_settings = _recorder_settings(args, series, ws_url, api_base, signer)
     home = recorder_settings.root
     print(f"recording {', '.join(series)} every {recorder_settings.snapshot_ms} ms from {ws_url}", flush=True)
     print(f"files:     {home / 'highres'}/series=<S>/date=<D>/ (a part every {recorder_settings.part_seconds} s)")
@@ -218,25 +217,26 @@ def cmd_record(args) -> int:
     from kalshi_wx.defs.settings import source_mode
     from kalshi_wx.sources.kalshi.auth import KalshiSigner
     from kalshi_wx.sources.kalshi.ws import resolve_ws_url
+    from kalshi_wx.warehouse.highres import SeriesLocked
 
     series = _series_list(args.series)
     try:
+        signer = KalshiSigner.from_env()
         if args.ws_url:
-            return _run_recorder(args, series, resolve_ws_url(args.ws_url), args.api_base or "", args.duration_s)
+            ws_url = resolve_ws_url(args.ws_url)
+            return _run_recorder(args, series, ws_url, args.api_base or "", args.duration_s, signer)
         if source_mode() == "sim":
-            config = _sim_config(series)
-            with simulated_exchange(config, series) as (api_base, ws_url):
+            with simulated_exchange(_sim_config(series), series) as (api_base, ws_url):
                 return _run_recorder(args, series, ws_url, api_base, args.duration_s)
-        if KalshiSigner.from_env() is None:
+        if signer is None:
             raise ConfigError(
                 "Kalshi's WebSocket needs an authenticated connection: "
                 "set KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH"
             )
         api_base = os.environ.get("KALSHI_API_BASE", "")
-        return _run_recorder(
-            args, series, resolve_ws_url(os.environ.get("KALSHI_WS_URL"), api_base), api_base, args.duration_s
-        )
-    except (ConfigError, ValueError, RuntimeError) as exc:
+        ws_url = resolve_ws_url(os.environ.get("KALSHI_WS_URL"), api_base)
+        return _run_recorder(args, series, ws_url, api_base, args.duration_s, signer)
+    except (ValueError, SeriesLocked) as exc:  # ConfigError and bad settings are ValueErrors
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

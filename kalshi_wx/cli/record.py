@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kalshi_wx.core.errors import PayloadError
 from kalshi_wx.core.live.book import BookError, OrderBook
@@ -57,10 +57,10 @@ from kalshi_wx.sources.kalshi.ws import (
     Subscription,
     WsHandler,
 )
-from kalshi_wx.sources.sim.common import SimConfig
-from kalshi_wx.sources.sim.kalshi_ws import SimWsServer
-from kalshi_wx.sources.sim.server import SimServer
 from kalshi_wx.warehouse import highres
+
+if TYPE_CHECKING:
+    from kalshi_wx.sources.sim.common import SimConfig
 
 log = logging.getLogger(__name__)
 
@@ -511,6 +511,10 @@ def simulated_exchange(
     config: SimConfig, series: Sequence[str], *, deltas_per_s: float = 2.0
 ) -> Iterator[tuple[str, str]]:
     """The simulator's REST and WebSocket APIs on loopback, on the wall clock: (REST base, WebSocket URL)."""
+    # Imported here: a recorder of the real exchange never loads the simulator.
+    from kalshi_wx.sources.sim.kalshi_ws import SimWsServer
+    from kalshi_wx.sources.sim.server import SimServer
+
     with (
         SimServer(config, clock=time.time) as rest,
         SimWsServer(config, series=series, deltas_per_s=deltas_per_s) as ws,

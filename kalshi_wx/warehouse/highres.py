@@ -163,6 +163,10 @@ def recorded_days(root: Path | str, series: str) -> dict[date, str]:
     return days
 
 
+class SeriesLocked(RuntimeError):
+    """Another process is recording the series."""
+
+
 class SeriesLock:
     """One recorder per series: an exclusive ``flock`` on ``highres/series=<S>/.recorder.lock``.
 
@@ -184,7 +188,7 @@ class SeriesLock:
             holder = handle.read().strip() or "another process"
             handle.close()
             if exc.errno in (errno.EAGAIN, errno.EACCES):
-                raise RuntimeError(
+                raise SeriesLocked(
                     f"series {self.series}: already being recorded by pid {holder} (lock {self.path})"
                 ) from None
             raise
