@@ -422,7 +422,11 @@ class Recorder(WsHandler):
                     continue
                 cached = self._rows.get(ticker)
                 if cached is None or cached[0] != book.version:
-                    cached = (book.version, snapshot_row(book, depth))
+                    try:
+                        cached = (book.version, snapshot_row(book, depth))
+                    except ValueError as exc:  # a price or size finer than the recorded precision
+                        state.note(ts_ms, "book_errors", str(exc))
+                        continue
                     self._rows[ticker] = cached
                 state.buffer.append(ts_ms, cached[1])
                 state.seen[ticker] = window

@@ -2,8 +2,8 @@
 
 One row per market per tick: the touch in YES and NO terms, mid, spread, sizes at the touch, the
 first ``depth`` bid levels of each side (YES asks are the NO bids seen from the YES side) and the
-book's ``seq``. ``ts_ms`` is the recorder's clock at the tick, so a row says "this is the book the
-recorder held at ts_ms". The seed's canonical JSONL format carries the first eight columns; rows
+book's ``seq``. ``ts_ms`` is the recorder's clock when it read the book, so a row says "this is
+the book the recorder held at ts_ms". The seed's canonical JSONL format carries the first eight columns; rows
 imported from it have the others null.
 """
 
@@ -43,7 +43,6 @@ SNAPSHOT_COLUMNS: ColumnTypes = {
 CANONICAL_COLUMNS = ("ts_ms", "market_ticker", "yes_bid", "yes_ask", "no_bid", "no_ask", "yes_mid", "spread")
 PRICE_COLUMNS = ("yes_bid", "yes_ask", "no_bid", "no_ask", "yes_mid", "spread")
 _PRICE_PLACES, _COUNT_PLACES = 6, 2  # PRICE and COUNT hold this many decimals
-_SCALAR_PRICES = ("yes_bid", "yes_ask", "no_bid", "no_ask", "yes_mid", "spread")
 _SCALAR_COUNTS = ("yes_bid_size", "yes_ask_size")
 _LISTS = (
     ("yes_bid_prices", _PRICE_PLACES),
@@ -144,7 +143,7 @@ class SnapshotBuffer:
     def _reset(self) -> None:
         self._ts: list[int] = []
         self._tickers: list[str] = []
-        self._scalars: dict[str, list[int | None]] = {n: [] for n in (*_SCALAR_PRICES, *_SCALAR_COUNTS)}
+        self._scalars: dict[str, list[int | None]] = {n: [] for n in (*PRICE_COLUMNS, *_SCALAR_COUNTS)}
         self._seq: list[int | None] = []
         self._update: list[int | None] = []
         self._values: dict[str, list[int]] = {n: [] for n, _ in _LISTS}
@@ -187,7 +186,7 @@ class SnapshotBuffer:
             "ts_ms": pl.Series(self._ts, dtype=pl.Int64),
             "market_ticker": pl.Series(self._tickers, dtype=pl.Utf8),
         }
-        for name in _SCALAR_PRICES:
+        for name in PRICE_COLUMNS:
             columns[name] = _decimal(pl.Series(self._scalars[name], dtype=pl.Int64), _PRICE_PLACES)
         for name in _SCALAR_COUNTS:
             columns[name] = _decimal(pl.Series(self._scalars[name], dtype=pl.Int64), _COUNT_PLACES)

@@ -11,7 +11,7 @@ simulator has no orders). When a public key is configured the handshake must car
 
 The books come from ``live_book.LiveBookFeed``, stepped every ``tick_s`` on the server's clock.
 ``WsFaults`` injects what a real link does (sequence gaps, duplicates, stale snapshots, cut
-connections), and ``price_format="legacy"`` speaks the integer-cent format of 2025.
+connections, refused subscriptions), and ``price_format="legacy"`` speaks the integer-cent format of 2025.
 
 It runs `websockets`' asyncio server on its own thread and event loop, like ``sources/loopback.py``
 does for HTTP; the control methods (``drop_connections``, ``freeze``, ``book``, ...) are called
