@@ -168,11 +168,11 @@ def _series_list(text: str | None) -> list[str]:
     return series or list(settings().highres.series)
 
 
-def _sim_config(series: list[str]):
+def _sim_config():
+    """The simulated world of ``record`` and the demo: the configured cities and KXBTC15M."""
     from kalshi_wx.sources.sim.common import CryptoSeries, SimConfig
 
-    crypto = tuple(CryptoSeries(ticker) for ticker in series if ticker == CryptoSeries().ticker)
-    return SimConfig(cities=tuple(settings().cities.values()), crypto=crypto)
+    return SimConfig(cities=tuple(settings().cities.values()), crypto=(CryptoSeries(),))
 
 
 def _recorder_settings(args, series: list[str], ws_url: str, api_base: str, signer):
@@ -223,10 +223,10 @@ def cmd_record(args) -> int:
     try:
         signer = KalshiSigner.from_env()
         if args.ws_url:
-            ws_url = resolve_ws_url(args.ws_url)
-            return _run_recorder(args, series, ws_url, args.api_base or "", args.duration_s, signer)
+            api_base = args.api_base or os.environ.get("KALSHI_API_BASE", "")
+            return _run_recorder(args, series, resolve_ws_url(args.ws_url), api_base, args.duration_s, signer)
         if source_mode() == "sim":
-            with simulated_exchange(_sim_config(series), series) as (api_base, ws_url):
+            with simulated_exchange(_sim_config(), series) as (api_base, ws_url):
                 return _run_recorder(args, series, ws_url, api_base, args.duration_s)
         if signer is None:
             raise ConfigError(
@@ -286,7 +286,7 @@ def _record_demo(cities: list[str], seconds: float, *, verbose: bool) -> int:
     series = ["KXBTC15M", *(settings().city(c).series for c in cities)]
     print(f"\nlive order books (highres/book_snapshots): {seconds:g} s of {', '.join(series)} from the simulator")
     options = argparse.Namespace(snapshot_ms=None, depth=None, part_seconds=DEMO_PART_SECONDS)
-    with simulated_exchange(_sim_config(series), series) as (api_base, ws_url):
+    with simulated_exchange(_sim_config(), series) as (api_base, ws_url):
         code = _run_recorder(options, series, ws_url, api_base, seconds)
     _prepare_dagster_home()
     defs = build_definitions(build_resources(mode="sim"))
