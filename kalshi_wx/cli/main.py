@@ -1,4 +1,4 @@
-"""The ``kalshi-wx`` command: demo, backfill, report, doctor, bench, parse-cli, replay."""
+"""The ``kalshi-wx`` command: demo, backfill, record, highres, report, doctor, bench, parse-cli, replay."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 import os
 import shutil
 import sys
+import time
 import warnings
 from datetime import date, timedelta
 from pathlib import Path
@@ -154,10 +155,171 @@ def cmd_demo(args) -> int:
         code = _materialize(cities, end, end, mode="sim", verbose=args.verbose) or code
     print_summary(cities, args.start, end)
     code = _range_reports(cities, args.start, end, mode="sim", verbose=args.verbose) or code
+    if args.record_seconds > 0:
+        code = _record_demo(cities, args.record_seconds, verbose=args.verbose) or code
     print(
         "\nOpen the UI on the same instance and warehouse:\n"
         f"  DAGSTER_HOME={os.environ['DAGSTER_HOME']} .venv/bin/dagster dev   (or: make dev)"
     )
+    return code
+
+
+def _series_list(text: str | None) -> list[str]:
+    series = [s.strip() for s in (text or "").split(",") if s.strip()]
+    return series or list(settings().highres.series)
+
+
+def _sim_config():
+    """The simulated world of ``record`` and the demo: the configured cities and KXBTC15M."""
+    from kalshi_wx.sources.sim.common import CryptoSeries, SimConfig
+
+    return SimConfig(cities=tuple(settings().cities.values()), crypto=(CryptoSeries(),))
+
+
+def _recorder_settings(args, series: list[str], ws_url: str, api_base: str, signer):
+    from kalshi_wx.cli.record import RecorderSettings, SeriesTarget
+
+    config = settings().highres
+    return RecorderSettings(
+        series=tuple(SeriesTarget(s, settings().recording_offset_hours(s)) for s in series),
+        root=kalshi_wx_home(),
+        ws_url=ws_url,
+        api_base=api_base,
+        snapshot_ms=args.snapshot_ms or config.snapshot_ms,
+        depth=args.depth or config.depth,
+        part_seconds=args.part_seconds or config.part_seconds,
+        discovery_s=config.discovery_seconds,
+        signer=signer,
+    )
+
+
+def _run_recorder(args, series: list[str], ws_url: str, api_base: str, duration_s: float | None, signer=None) -> int:
+    import asyncio
+
+    from kalshi_wx.cli.record import record
+
+    recorder_settings = _recorder_settings(args, series, ws_url, api_base, signer)
+    home = recorder_settings.root
+    print(f"recording {', '.join(series)} every {recorder_settings.snapshot_ms} ms from {ws_url}", flush=True)
+    print(f"files:     {home / 'highres'}/series=<S>/date=<D>/ (a part every {recorder_settings.part_seconds} s)")
+    print("stop with Ctrl-C (the open interval is written first)" if duration_s is None else f"for {duration_s:g} s")
+    summary = asyncio.run(
+        record(recorder_settings, duration_s=duration_s, on_part=lambda line: print(line, flush=True))
+    )
+    for ticker in series:
+        counted = ", ".join(f"{k} {v}" for k, v in summary.counters[ticker].items() if v) or "nothing counted"
+        print(f"{ticker}: {summary.rows[ticker]} rows in {summary.parts[ticker]} part(s); {counted}")
+    return 0
+
+
+def cmd_record(args) -> int:
+    from kalshi_wx.cli.record import simulated_exchange
+    from kalshi_wx.core.errors import ConfigError
+    from kalshi_wx.defs.settings import source_mode
+    from kalshi_wx.sources.kalshi.auth import KalshiSigner
+    from kalshi_wx.sources.kalshi.ws import resolve_ws_url
+    from kalshi_wx.warehouse.highres import SeriesLocked
+
+    series = _series_list(args.series)
+    try:
+        signer = KalshiSigner.from_env()
+        if args.ws_url:
+            api_base = args.api_base or os.environ.get("KALSHI_API_BASE", "")
+            return _run_recorder(args, series, resolve_ws_url(args.ws_url), api_base, args.duration_s, signer)
+        if source_mode() == "sim":
+            with simulated_exchange(_sim_config(), series) as (api_base, ws_url):
+                return _run_recorder(args, series, ws_url, api_base, args.duration_s)
+        if signer is None:
+            raise ConfigError(
+                "Kalshi's WebSocket needs an authenticated connection: "
+                "set KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH"
+            )
+        api_base = os.environ.get("KALSHI_API_BASE", "")
+        ws_url = resolve_ws_url(os.environ.get("KALSHI_WS_URL"), api_base)
+        return _run_recorder(args, series, ws_url, api_base, args.duration_s, signer)
+    except (ValueError, SeriesLocked) as exc:  # ConfigError and bad settings are ValueErrors
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def cmd_highres(args) -> int:
+    from kalshi_wx.core.errors import PayloadError
+    from kalshi_wx.warehouse import highres
+
+    root = kalshi_wx_home()
+    try:
+        if args.action == "export":
+            frame = highres.scan_day(root, args.series, args.date).collect()
+            if frame.is_empty():
+                print(f"error: no snapshots of {args.series} on {args.date} under {root / 'highres'}", file=sys.stderr)
+                return 2
+            rows = highres.export_jsonl(frame, args.out)
+            print(f"{rows} rows of {args.series} {args.date} -> {args.out}")
+            return 0
+        if args.series not in settings().highres.series:
+            print(
+                f"note: {args.series} is not in config/highres.yaml, so highres/book_snapshots has no partition for it"
+            )
+        frame = highres.read_jsonl(args.file, unit=args.unit)
+        offset = settings().recording_offset_hours(args.series)
+        parts = highres.import_frame(root, args.series, frame, utc_offset_hours=offset, source=str(args.file))
+        for part in parts:
+            print(f"imported -> {part}")
+        print(f"{frame.height} rows of {args.series} in {len(parts)} day(s)")
+        return 0
+    except (OSError, PayloadError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+DEMO_PART_SECONDS = 10
+
+
+def _record_demo(cities: list[str], seconds: float, *, verbose: bool) -> int:
+    """Record the simulated KXBTC15M and the cities' weather series live, then register the day's files."""
+    import dagster as dg
+
+    from kalshi_wx.cli.record import simulated_exchange
+    from kalshi_wx.core.live.recording import recording_day
+    from kalshi_wx.definitions import build_definitions
+    from kalshi_wx.defs.resources import build_resources
+
+    series = ["KXBTC15M", *(settings().city(c).series for c in cities)]
+    print(f"\nlive order books (highres/book_snapshots): {seconds:g} s of {', '.join(series)} from the simulator")
+    options = argparse.Namespace(snapshot_ms=None, depth=None, part_seconds=DEMO_PART_SECONDS)
+    with simulated_exchange(_sim_config(), series) as (api_base, ws_url):
+        code = _run_recorder(options, series, ws_url, api_base, seconds)
+    _prepare_dagster_home()
+    defs = build_definitions(build_resources(mode="sim"))
+    job = defs.resolve_job_def("highres")
+    now_ms = int(time.time() * 1000)
+    with dg.DagsterInstance.get() as instance:
+        for ticker in series:
+            if ticker not in settings().highres.series:
+                print(f"  {ticker}: not in config/highres.yaml, so it has no highres partition")
+                continue
+            day = recording_day(now_ms, settings().recording_offset_hours(ticker))
+            key = dg.MultiPartitionKey({"series": ticker, "date": day.isoformat()})
+            result = job.execute_in_process(
+                partition_key=key,
+                instance=instance,
+                raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "WARNING"}}}},
+            )
+            if not result.success:
+                print(f"  {ticker} {day}: FAILED, see the run in the Dagster UI", file=sys.stderr)
+                code = 1
+                continue
+            [event] = result.asset_materializations_for_node("highres__book_snapshots")
+            meta = {k: v.value for k, v in event.metadata.items()}
+            failed = [c.check_name for c in result.get_asset_check_evaluations() if not c.passed]
+            checks = f"; checks not passed: {', '.join(failed)}" if failed else "; checks passed"
+            print(
+                f"  {ticker} {day}: {meta['dagster/row_count']} rows, {meta['markets']} markets, "
+                f"median step {meta.get('median_step_ms', 0):.0f} ms, gaps {meta['gaps']}{checks}\n"
+                f"    {meta['path']}"
+            )
+    print("  (markets_covered warns on a short recording: the day's markets were open far longer than it ran)")
     return code
 
 
@@ -186,6 +348,12 @@ def cmd_bench(args) -> int:
         from kalshi_wx.cli.bench.hazard import run_hazard_benchmark
 
         result = run_hazard_benchmark(n_paths=args.paths)
+    elif args.which == "record":
+        from kalshi_wx.cli.bench.record import run_record_benchmark
+
+        result = run_record_benchmark(
+            markets=args.markets, deltas_per_s=args.deltas_per_s, seconds=args.seconds, snapshot_ms=args.snapshot_ms
+        )
     else:
         from kalshi_wx.cli.bench.backtest import run_backtest_benchmark
 
@@ -231,6 +399,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--days", type=int, default=4, help="climate days: models train on all but the last, which they then trade"
     )
     demo.add_argument("--warmup-days", type=int, default=7, help="earlier days of weather to fit the AR(1) residual on")
+    demo.add_argument(
+        "--record-seconds", type=float, default=30, help="live order books to record from the simulator (0: none)"
+    )
     demo.set_defaults(func=cmd_demo)
 
     backfill = sub.add_parser("backfill", help="materialize the raw layer for cities x a date range")
@@ -241,6 +412,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--warmup-days", type=int, default=0, help="earlier days of weather to materialize first (for the fit)"
     )
     backfill.set_defaults(func=cmd_backfill)
+
+    record = sub.add_parser("record", help="record order-book snapshots of whole series from the WebSocket")
+    record.add_argument("--series", help="comma-separated series (default: config/highres.yaml)")
+    record.add_argument("--snapshot-ms", type=int, help="one row per market every this many ms (default: config)")
+    record.add_argument("--depth", type=int, help="bid levels per side in a row (default: config)")
+    record.add_argument("--part-seconds", type=int, help="interval of a part file (default: config)")
+    record.add_argument("--duration-s", type=float, help="stop after this long (default: until Ctrl-C / SIGTERM)")
+    record.add_argument("--ws-url", help="WebSocket URL (default: KALSHI_WS_URL, or the simulator in sim mode)")
+    record.add_argument("--api-base", help="REST base for discovery, with --ws-url (default: KALSHI_API_BASE)")
+    record.set_defaults(func=cmd_record)
+
+    highres = sub.add_parser("highres", help="export or import recorded snapshots (the canonical JSONL format)")
+    highres_sub = highres.add_subparsers(dest="action", required=True)
+    export = highres_sub.add_parser("export", help="one series-day as JSONL (gzip when --out ends in .gz)")
+    export.add_argument("--series", required=True)
+    export.add_argument("--date", type=date.fromisoformat, required=True, help="the recording day")
+    export.add_argument("--out", type=Path, required=True)
+    export.set_defaults(func=cmd_highres)
+    import_ = highres_sub.add_parser("import", help="file a JSONL(.gz) recording into $KALSHI_WX_HOME/highres")
+    import_.add_argument("file", type=Path)
+    import_.add_argument("--series", required=True)
+    import_.add_argument("--unit", choices=["dollars", "cents"], default="dollars", help="of the file's prices")
+    import_.set_defaults(func=cmd_highres)
 
     report = sub.add_parser("report", help="write the HTML backtest report for a city and date range")
     report.add_argument("--city", required=True, choices=list(settings().cities))
@@ -253,11 +447,15 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.set_defaults(func=cmd_doctor)
 
     bench = sub.add_parser("bench", help="performance figures")
-    bench.add_argument("which", choices=["ingest", "hazard", "backtest"])
+    bench.add_argument("which", choices=["ingest", "hazard", "backtest", "record"])
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--requests", type=int, default=200, help="ingest: requests against the 20/s fake")
     bench.add_argument("--paths", type=int, default=10_000, help="hazard: Monte Carlo paths")
     bench.add_argument("--days", type=int, default=20, help="backtest: simulated city-days")
+    bench.add_argument("--markets", type=int, default=200, help="record: simulated markets")
+    bench.add_argument("--deltas-per-s", type=float, default=10.0, help="record: deltas per market per second")
+    bench.add_argument("--seconds", type=float, default=60.0, help="record: measured seconds")
+    bench.add_argument("--snapshot-ms", type=int, default=100, help="record: the recorder's cadence")
     bench.set_defaults(func=cmd_bench)
 
     parse_cli = sub.add_parser("parse-cli", help="parse one NWS Daily Climate Report (CLI) product file")

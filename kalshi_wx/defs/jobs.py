@@ -7,10 +7,12 @@ MODELS = dg.AssetSelection.groups("models")
 RANGE_REPORT = dg.AssetSelection.assets(["backtest", "backtest_range_report"])
 # Partitioned by city alone (they span many days): never part of one city-day run.
 PER_CITY = MODELS | RANGE_REPORT
+# Partitioned by series x day, with its own job (defs/assets/highres.py).
+HIGHRES = dg.AssetSelection.groups("highres")
 
 daily_job = dg.define_asset_job(
     "daily",
-    selection=dg.AssetSelection.all() - SERIES - PER_CITY,
+    selection=dg.AssetSelection.all() - SERIES - PER_CITY - HIGHRES,
     description="Everything for one city and climate day: raw data, features, probabilities, backtest.",
 )
 

@@ -7,14 +7,18 @@ loopback HTTP, so the same clients run in every mode. The simulator speaks Kalsh
 and api.weather.gov only, so in sim mode every city's weather is Visual Crossing's
 (``defs.settings.city_sources``) and there is no IEM archive to fall back on.
 Warehouse: DuckDB under ``$KALSHI_WX_HOME`` unless ``KALSHI_WX_WAREHOUSE_URL`` is set; a DuckDB file another
-process holds is waited for ``KALSHI_WX_DUCKDB_LOCK_TIMEOUT`` seconds (default 30).
+process holds is waited for ``KALSHI_WX_DUCKDB_LOCK_TIMEOUT`` seconds (default 30). Recorded
+order-book snapshots: Parquet files under ``$KALSHI_WX_HOME/highres``.
 """
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
 from typing import TypedDict
 
 import dagster as dg
+import polars as pl
 from pydantic import ValidationError
 
 from kalshi_wx.core.cities import City
@@ -28,6 +32,7 @@ from kalshi_wx.defs.settings import (
     config_error,
     default_warehouse_url,
     duckdb_lock_timeout_s,
+    kalshi_wx_home,
     replay_dir,
     settings,
     source_mode,
@@ -41,6 +46,7 @@ from kalshi_wx.sources.replay.server import ReplayServer, shared_replay_server
 from kalshi_wx.sources.sim.common import SimConfig
 from kalshi_wx.sources.sim.server import shared_sim_server
 from kalshi_wx.sources.visual_crossing import VisualCrossingClient
+from kalshi_wx.warehouse import highres
 from kalshi_wx.warehouse.io_manager import WarehouseIOManager
 from kalshi_wx.warehouse.resource import Warehouse
 
@@ -126,6 +132,25 @@ class NwsResource(dg.ConfigurableResource):
         return NwsClient()
 
 
+class HighresFiles(dg.ConfigurableResource):
+    """Recorded order-book snapshots under ``root`` (``$KALSHI_WX_HOME``): Parquet parts per series and day."""
+
+    root: str
+
+    def day_dir(self, series: str, day: date) -> Path:
+        return highres.day_dir(self.root, series, day)
+
+    def scan_day(self, series: str, day: date) -> pl.LazyFrame:
+        """The day's snapshots as one LazyFrame: how readers get them."""
+        return highres.scan_day(self.root, series, day)
+
+    def parts(self, series: str, day: date) -> list[highres.PartInfo]:
+        return highres.day_parts(self.root, series, day)
+
+    def recorded_days(self, series: str) -> dict[date, str]:
+        return highres.recorded_days(self.root, series)
+
+
 class Resources(TypedDict):
     """The code location's resources, under the keys its assets and IO manager ask for."""
 
@@ -135,9 +160,12 @@ class Resources(TypedDict):
     weather: WeatherResource
     nws: NwsResource
     dbt: WarehouseDbtCliResource
+    highres: HighresFiles
 
 
-def build_resources(mode: SourceMode | None = None, warehouse_url: str | None = None) -> Resources:
+def build_resources(
+    mode: SourceMode | None = None, warehouse_url: str | None = None, highres_root: str | None = None
+) -> Resources:
     mode = mode or source_mode()
     warehouse = Warehouse(url=warehouse_url or default_warehouse_url(), lock_timeout_s=duckdb_lock_timeout_s())
     return {
@@ -147,4 +175,5 @@ def build_resources(mode: SourceMode | None = None, warehouse_url: str | None = 
         "weather": WeatherResource(mode=mode),
         "nws": NwsResource(mode=mode),
         "dbt": dbt_cli_resource(warehouse),
+        "highres": HighresFiles(root=highres_root or str(kalshi_wx_home())),
     }

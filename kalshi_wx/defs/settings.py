@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from kalshi_wx.core.backtest import BacktestConfig, MoveSignalStrategy
 from kalshi_wx.core.cities import City, cities_by_key
-from kalshi_wx.core.config_types import Money, Real, Whole
+from kalshi_wx.core.config_types import Money, Real, Text, Whole
 from kalshi_wx.core.errors import ConfigError
 from kalshi_wx.core.models.settings import (
     CalibrationMethod,
@@ -44,6 +44,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = Path(os.environ.get("KALSHI_WX_CONFIG_DIR", REPO_ROOT / "config"))
 CITIES_FILE, PMF_FILE, MODELS_FILE, BACKTEST_FILE = "cities.yaml", "pmf.yaml", "models.yaml", "backtest.yaml"
 WEATHER_FILE = "weather.yaml"
+HIGHRES_FILE = "highres.yaml"
 
 
 class _File(BaseModel):
@@ -212,6 +213,42 @@ class WeatherSettings(_File):
         )
 
 
+# --- config/highres.yaml ----------------------------------------------------------------------------
+
+
+class HighresSettings(_File):
+    """What ``kalshi-wx record`` records by default, and the partitions of ``highres/book_snapshots``."""
+
+    series: tuple[Text, ...]  # the series partitions; recorded by default
+    first_date: date  # the first day partition
+    snapshot_ms: Annotated[Whole, Field(ge=10)] = 100
+    depth: Annotated[Whole, Field(ge=1, le=50)] = 5  # bid levels kept per side in a row
+    part_seconds: Annotated[Whole, Field(ge=1)] = 60  # one part file per interval: what a crash can lose
+    discovery_seconds: Annotated[Real, Field(gt=0)] = 60.0  # REST poll for markets the lifecycle stream missed
+    closed_day_grace_minutes: Annotated[Whole, Field(ge=0)] = 15  # after a day ends, before the sensor registers it
+    min_coverage: Annotated[Real, Field(ge=0, le=1)] = 0.95  # share of a market's open interval with rows (check)
+
+    @field_validator("series")
+    @classmethod
+    def _series(cls, series: tuple[str, ...]) -> tuple[str, ...]:
+        if not series:
+            raise ValueError("list at least one series")
+        bad = [s for s in series if not (s.isalnum() and s.isupper())]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a series ticker (upper-case letters and digits)")
+        if len(set(series)) != len(series):
+            raise ValueError(f"a series is listed twice: {', '.join(series)}")
+        return series
+
+    @model_validator(mode="after")
+    def _intervals(self) -> HighresSettings:
+        if 3600 % self.part_seconds:
+            raise ValueError(f"part_seconds {self.part_seconds} must divide 3600, so a part never straddles two days")
+        if (self.part_seconds * 1000) % self.snapshot_ms:
+            raise ValueError(f"snapshot_ms {self.snapshot_ms} must divide part_seconds x 1000")
+        return self
+
+
 # --- loading ------------------------------------------------------------------------------------------
 
 FileModel = TypeVar("FileModel", bound=BaseModel)
@@ -276,7 +313,8 @@ def load_file(path: Path, model: type[FileModel]) -> FileModel:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything in ``config/``: cities, weather sources, the probability engine, model training, the backtest."""
+    """Everything in ``config/``: cities, weather sources, the probability engine, model training, the backtest,
+    recording."""
 
     config_dir: Path
     cities: Mapping[str, City]
@@ -284,6 +322,15 @@ class Settings:
     pmf: PmfSettings
     models: ModelsSettings
     backtest: BacktestSettings
+    highres: HighresSettings
+
+    def recording_offset_hours(self, series: str) -> int:
+        """The UTC offset of a series' recording day: its city's standard offset for a weather
+        series (so its days are climate days), else 0 (UTC days)."""
+        for city in self.cities.values():
+            if city.series == series:
+                return city.std_utc_offset_hours
+        return 0
 
     def city(self, key: str) -> City:
         try:
@@ -313,6 +360,7 @@ def load_settings(config_dir: Path = CONFIG_DIR) -> Settings:
         pmf=load_file(config_dir / PMF_FILE, PmfSettings),
         models=load_file(config_dir / MODELS_FILE, ModelsSettings),
         backtest=load_file(config_dir / BACKTEST_FILE, BacktestSettings),
+        highres=load_file(config_dir / HIGHRES_FILE, HighresSettings),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 
 import pytest
@@ -75,12 +76,16 @@ def test_bench_ingest_json(capsys):
 
 def test_demo_one_partition(kalshi_wx_home, monkeypatch, capsys):
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    assert main(["demo", "--cities", "nyc", "--days", "1"]) == 0
+    assert main(["demo", "--cities", "nyc", "--days", "1", "--record-seconds", "2"]) == 0
     out = capsys.readouterr().out
     assert "[1/1] nyc|2026-06-01   ok" in out
     assert "kalshi.candles_1m" in out and "8640" in out
     assert (kalshi_wx_home / "warehouse.duckdb").exists()
     assert (kalshi_wx_home / "dagster_home" / "dagster.yaml").exists()
+    # The live part: both series recorded from the simulator's WebSocket and registered as highres partitions.
+    for series, markets in (("KXBTC15M", 1), ("KXHIGHNY", 6)):
+        assert re.search(rf"  {series} \d{{4}}-\d\d-\d\d: \d+ rows, {markets} markets, median step 100 ms", out), out
+        assert list((kalshi_wx_home / "highres" / f"series={series}").glob("date=*/part-*.parquet"))
 
 
 def test_unknown_city_is_refused(kalshi_wx_home):

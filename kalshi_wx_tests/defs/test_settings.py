@@ -14,8 +14,10 @@ from kalshi_wx.defs.settings import (
     BACKTEST_FILE,
     CITIES_FILE,
     CONFIG_DIR,
+    HIGHRES_FILE,
     MODELS_FILE,
     BacktestSettings,
+    HighresSettings,
     ModelsSettings,
     PmfSettings,
     duckdb_lock_timeout_s,
@@ -184,3 +186,30 @@ def test_duckdb_lock_timeout_reaches_the_warehouse_resource(monkeypatch):
         monkeypatch.setenv("KALSHI_WX_DUCKDB_LOCK_TIMEOUT", bad)
         with pytest.raises(ConfigError, match=f"KALSHI_WX_DUCKDB_LOCK_TIMEOUT='{bad}': expected a number of seconds"):
             duckdb_lock_timeout_s()
+
+
+def test_shipped_highres_settings_and_recording_days():
+    loaded = load_settings()
+    assert loaded.highres.series[0] == "KXBTC15M" and loaded.highres.snapshot_ms == 100
+    assert set(loaded.highres.series) >= {c.series for c in loaded.cities.values()}
+    assert loaded.recording_offset_hours("KXHIGHNY") == -5 and loaded.recording_offset_hours("KXBTC15M") == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"part_seconds": 7}, r"part_seconds 7 must divide 3600"),
+        ({"snapshot_ms": 70}, r"snapshot_ms 70 must divide part_seconds x 1000"),
+        ({"series": ["KXBTC15M", "kxhighny"]}, r"highres.yaml: series: 'kxhighny' is not a series ticker"),
+        ({"series": []}, r"series: .*list at least one series"),
+        ({"snapshot_ms": 5}, r"snapshot_ms: Input should be greater than or equal to 10, got 5"),
+        ({"typo": 1}, r"highres.yaml: typo: Extra inputs are not permitted"),
+    ],
+)
+def test_bad_highres_settings_name_file_and_key(tmp_path, change, message):
+    document = yaml.safe_load((CONFIG_DIR / HIGHRES_FILE).read_text())
+    document.update(change)
+    path = tmp_path / "highres.yaml"
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(ConfigError, match=message):
+        load_file(path, HighresSettings)

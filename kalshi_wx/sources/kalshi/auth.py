@@ -7,8 +7,10 @@ key id, into a message, a repr or a log line.
 from __future__ import annotations
 
 import base64
+import os
 import stat
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -72,6 +74,16 @@ class KalshiSigner:
     @classmethod
     def from_pem_file(cls, key_id: str, path: str | Path) -> KalshiSigner:
         return cls(key_id, load_private_key(path))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> KalshiSigner | None:
+        """The signer of ``KALSHI_API_KEY_ID`` and ``KALSHI_PRIVATE_KEY_PATH``; None when neither is set."""
+        env = os.environ if environ is None else environ
+        key_id = env.get("KALSHI_API_KEY_ID", "").strip()
+        key_path = env.get("KALSHI_PRIVATE_KEY_PATH", "").strip()
+        if bool(key_id) != bool(key_path):
+            raise ConfigError("set both KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH, or neither")
+        return cls.from_pem_file(key_id, key_path) if key_id else None
 
     @classmethod
     def from_pem_bytes(cls, key_id: str, pem: bytes) -> KalshiSigner:

@@ -207,11 +207,7 @@ class KalshiClient(SourceClient):
         ``KALSHI_READ_RATE`` and ``KALSHI_WRITE_RATE`` (the account's limits, requests/s) and
         ``KALSHI_RATE_HEADROOM`` (the share of them to use); without a key only public data works."""
         env = os.environ if environ is None else environ
-        key_id = env.get("KALSHI_API_KEY_ID", "").strip()
-        key_path = env.get("KALSHI_PRIVATE_KEY_PATH", "").strip()
-        if bool(key_id) != bool(key_path):
-            raise ConfigError("set both KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH, or neither")
-        signer = KalshiSigner.from_pem_file(key_id, key_path) if key_id else None
+        signer = KalshiSigner.from_env(env)
         return cls(
             env.get("KALSHI_API_BASE"),
             signer=signer,

@@ -23,6 +23,32 @@ DEFAULT_MARKET_HISTORY_DAYS = 16
 
 
 @dataclass(frozen=True)
+class CryptoSeries:
+    """A simulated crypto series (``sim/crypto.py``): one binary market per window, or a strike ladder.
+
+    The defaults are KXBTC15M (reference s10): a market per 15-minute window settling on a BTC index.
+    ``strikes`` > 1 lists that many strikes per window around the opening price, as Kalshi's hourly
+    ``KXBTCD`` ladders do. ``history_hours`` bounds how far back closed windows are listed.
+    """
+
+    ticker: str = "KXBTC15M"
+    window_minutes: int = 15
+    strikes: int = 1
+    strike_step: float = 0.0005  # ladder spacing, as a fraction of the opening price
+    start_price: float = 95_000.0  # the index on 2025-01-01T00:00Z
+    annual_vol: float = 0.5
+    history_hours: int = 24
+
+    def __post_init__(self) -> None:
+        if not self.ticker or not self.ticker.isalnum() or not self.ticker.isupper():
+            raise ValueError(f"CryptoSeries.ticker {self.ticker!r} must be upper-case letters and digits")
+        if self.window_minutes <= 0 or (24 * 60) % self.window_minutes:
+            raise ValueError(f"CryptoSeries.window_minutes {self.window_minutes} must divide a day")
+        if self.strikes < 1:
+            raise ValueError(f"CryptoSeries.strikes must be >= 1, got {self.strikes}")
+
+
+@dataclass(frozen=True)
 class SimConfig:
     """The simulator's world: its cities, a seed and a fixed clock (never the wall clock, so runs reproduce).
 
@@ -31,7 +57,8 @@ class SimConfig:
     ``now`` is the simulated present: nothing stamped after it is served. ``historical_cutoff``
     is both ``market_settled_ts`` and ``trades_created_ts`` of ``GET /historical/cutoff``.
     ``first_market_date`` is the first climate day with a listed event (default: 16 days
-    before ``now``).
+    before ``now``). ``crypto`` adds simulated crypto series (none by default: the city x date graph
+    does not trade them).
     """
 
     cities: tuple[City, ...]
@@ -39,12 +66,17 @@ class SimConfig:
     now: datetime = _DEFAULT_NOW
     historical_cutoff: datetime = _DEFAULT_CUTOFF
     first_market_date: date | None = field(default=None)
+    crypto: tuple[CryptoSeries, ...] = ()
     _by_key: dict[str, City] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         cities = tuple(self.cities)
         object.__setattr__(self, "cities", cities)
         object.__setattr__(self, "_by_key", cities_by_key(cities))
+        object.__setattr__(self, "crypto", tuple(self.crypto))
+        tickers = [c.series for c in cities] + [c.ticker for c in self.crypto]
+        if len(set(tickers)) != len(tickers):
+            raise ValueError(f"SimConfig: a series is listed twice: {', '.join(tickers)}")
         for name in ("now", "historical_cutoff"):
             value = getattr(self, name)
             if not isinstance(value, datetime) or value.tzinfo is None:
@@ -58,6 +90,9 @@ class SimConfig:
             return self._by_key[key]
         except KeyError:
             raise ValueError(f"unknown city {key!r}; configured: {', '.join(self._by_key)}") from None
+
+    def crypto_series(self, ticker: str) -> CryptoSeries | None:
+        return next((c for c in self.crypto if c.ticker == ticker), None)
 
     @property
     def market_start_date(self) -> date:

@@ -1,7 +1,10 @@
 """The simulator's Kalshi Trade API v2 market-data routes (reference/kalshi_api.md s2).
 
-Requests are parsed and routed here; the objects they answer with are built by ``kalshi_wire``.
-Markets that settled before ``SimConfig.historical_cutoff`` are served only under ``/historical``.
+Requests are parsed and routed here; the objects they answer with are built by ``kalshi_wire``
+(weather) and ``crypto`` (the simulated crypto series of ``SimConfig.crypto``). Weather markets that
+settled before ``SimConfig.historical_cutoff`` are served only under ``/historical``; crypto markets
+are recent (``CryptoSeries.history_hours``) and always live. Candles and trades are simulated for
+weather only.
 """
 
 from __future__ import annotations
@@ -11,8 +14,8 @@ from typing import Any, Literal
 
 from kalshi_wx.core.cities import City
 from kalshi_wx.sources.loopback import Request, Response
-from kalshi_wx.sources.sim import kalshi_wire
-from kalshi_wx.sources.sim.common import SimConfig, iso_z
+from kalshi_wx.sources.sim import crypto, kalshi_wire
+from kalshi_wx.sources.sim.common import CryptoSeries, SimConfig, iso_z, stable_rng
 from kalshi_wx.sources.sim.exchange import (
     CityDay,
     UnknownTicker,
@@ -92,10 +95,25 @@ def _ticker_set(req: Request) -> set[str] | None:
     return {t.strip() for t in raw.split(",") if t.strip()} if raw else None
 
 
+def _crypto_selected(config: SimConfig, req: Request, status: str | None) -> list[crypto.CryptoMarket]:
+    """Crypto markets matching ``series_ticker`` / ``event_ticker`` / ``status`` (``tickers`` is applied later)."""
+    series_ticker, event = req.arg("series_ticker"), req.arg("event_ticker")
+    chosen: list[CryptoSeries] = [c for c in config.crypto if not series_ticker or c.ticker == series_ticker]
+    if event:
+        try:
+            found = crypto.find_event(config, event)
+        except crypto.UnknownCryptoTicker:
+            return []
+        markets = [m for m in found if m.series in chosen]
+    else:
+        markets = [m for series in chosen for m in crypto.listed_markets(config, series)]
+    return [m for m in markets if status is None or m.status(config.now) == _STATUS_FILTERS[status]]
+
+
 def _markets_response(config: SimConfig, req: Request, *, historical: bool) -> dict[str, Any]:
     status = _status_arg(req) if not historical else None
     tickers = _ticker_set(req)
-    markets = []
+    markets: list[tuple[CityDay, int] | crypto.CryptoMarket] = []
     for day in _selected_days(config, req):
         if day.is_historical(config) != historical:
             continue
@@ -104,8 +122,33 @@ def _markets_response(config: SimConfig, req: Request, *, historical: bool) -> d
         for i, spec in enumerate(day.markets):
             if tickers is None or spec.ticker in tickers:
                 markets.append((day, i))
+    if not historical:
+        markets += [m for m in _crypto_selected(config, req, status) if tickers is None or m.ticker in tickers]
     markets_page, cursor = page(req, markets, default_limit=100, max_limit=1000)
-    return {"markets": [kalshi_wire.market_payload(config, d, i) for d, i in markets_page], "cursor": cursor}
+    return {"markets": [_market_payload(config, item) for item in markets_page], "cursor": cursor}
+
+
+def _market_payload(config: SimConfig, item: tuple[CityDay, int] | crypto.CryptoMarket) -> dict[str, Any]:
+    if isinstance(item, crypto.CryptoMarket):
+        return crypto.market_payload(config, item)
+    return kalshi_wire.market_payload(config, *item)
+
+
+def _crypto_market(config: SimConfig, ticker: str) -> crypto.CryptoMarket | None:
+    if config.crypto_series(ticker.partition("-")[0]) is None:
+        return None
+    try:
+        return crypto.find_market(config, ticker)
+    except crypto.UnknownCryptoTicker as exc:
+        raise not_found(str(exc)) from None
+
+
+def _crypto_orderbook(config: SimConfig, market: crypto.CryptoMarket, depth: int) -> dict[str, Any]:
+    seen = min(config.now.timestamp(), market.close_ts - 1)
+    bid, ask = crypto.touch_cents(config.seed, market, seen)
+    bid_size, ask_size = crypto.touch_sizes(config.seed, market, seen)
+    rng = stable_rng(config.seed, market.ticker, int(seen // 60), "book")
+    return kalshi_wire.book_payload(bid, ask, bid_size, ask_size, rng, depth)
 
 
 def _market(config: SimConfig, ticker: str, *, historical: bool) -> tuple[CityDay, int]:
@@ -176,16 +219,27 @@ def _trades_response(config: SimConfig, req: Request, *, historical: bool) -> di
 
 def _events_response(config: SimConfig, req: Request) -> dict[str, Any]:
     status = _status_arg(req)
-    if status == "unopened":
-        events = []
-    else:
+    events: list[CityDay | tuple[crypto.CryptoMarket, ...]] = []
+    if status != "unopened":
         series = _series_filter(config, req)
         days = [] if series is False else list(iter_city_days(config, series or None))
-        events = [d for d in days if status is None or kalshi_wire.event_status(config, d) == status]
+        events += [d for d in days if status is None or kalshi_wire.event_status(config, d) == status]
+        windows: dict[str, list[crypto.CryptoMarket]] = {}
+        for market in _crypto_selected(config, req, None):
+            windows.setdefault(market.event_ticker, []).append(market)
+        event_status = {"active": "open", "closed": "closed", "finalized": "settled"}
+        events += [
+            tuple(ms) for ms in windows.values() if status is None or event_status[ms[0].status(config.now)] == status
+        ]
     events_page, cursor = page(req, events, default_limit=200, max_limit=200)
     nested = bool_arg(req, "with_nested_markets")
     return {
-        "events": [kalshi_wire.event_payload(config, d, nested=nested) for d in events_page],
+        "events": [
+            kalshi_wire.event_payload(config, e, nested=nested)
+            if isinstance(e, CityDay)
+            else crypto.event_payload(config, e, nested=nested)
+            for e in events_page
+        ],
         "milestones": [],
         "cursor": cursor,
     }
@@ -193,8 +247,13 @@ def _events_response(config: SimConfig, req: Request) -> dict[str, Any]:
 
 def _route(config: SimConfig, req: Request, path: str) -> dict[str, Any]:
     if path == "/series":
-        return {"series": [kalshi_wire.series_payload(c) for c in config.cities]}
+        return {
+            "series": [kalshi_wire.series_payload(c) for c in config.cities]
+            + [crypto.series_payload(c) for c in config.crypto]
+        }
     if match := re.fullmatch(r"/series/([^/]+)", path):
+        if (crypto_series := config.crypto_series(match[1])) is not None:
+            return {"series": crypto.series_payload(crypto_series)}
         try:
             return {"series": kalshi_wire.series_payload(city_for_series(config, match[1]))}
         except UnknownTicker as exc:
@@ -202,6 +261,14 @@ def _route(config: SimConfig, req: Request, path: str) -> dict[str, Any]:
     if path == "/events":
         return _events_response(config, req)
     if match := re.fullmatch(r"/events/([^/]+)", path):
+        if config.crypto_series(match[1].partition("-")[0]) is not None:
+            try:
+                window = crypto.find_event(config, match[1])
+            except crypto.UnknownCryptoTicker as exc:
+                raise not_found(str(exc)) from None
+            nested = bool_arg(req, "with_nested_markets")
+            markets = [crypto.market_payload(config, m) for m in window]
+            return {"event": crypto.event_payload(config, window, nested=nested), "markets": markets}
         try:
             day = find_event(config, match[1])
         except UnknownTicker as exc:
@@ -215,10 +282,14 @@ def _route(config: SimConfig, req: Request, path: str) -> dict[str, Any]:
     if path == "/markets/trades":
         return _trades_response(config, req, historical=False)
     if match := re.fullmatch(r"/markets/([^/]+)/orderbook", path):
-        day, i = _market(config, match[1], historical=False)
         depth = int_arg(req, "depth", default=0, hi=100)
+        if (crypto_market := _crypto_market(config, match[1])) is not None:
+            return _crypto_orderbook(config, crypto_market, depth)
+        day, i = _market(config, match[1], historical=False)
         return kalshi_wire.orderbook_payload(config, day, i, depth)
     if match := re.fullmatch(r"/markets/([^/]+)", path):
+        if (crypto_market := _crypto_market(config, match[1])) is not None:
+            return {"market": crypto.market_payload(config, crypto_market)}
         day, i = _market(config, match[1], historical=False)
         return {"market": kalshi_wire.market_payload(config, day, i)}
     if match := re.fullmatch(r"/series/([^/]+)/markets/([^/]+)/candlesticks", path):

@@ -348,13 +348,20 @@ def _levels(best: int, best_size: int, rng: np.random.Generator) -> list[list[st
     return [[cents_to_dollars(int(prices[j])), centi_to_count(int(sizes[j]))] for j in keep]
 
 
-def orderbook_payload(config: SimConfig, day: CityDay, i: int, depth: int) -> dict[str, Any]:
-    """``orderbook_fp`` as of the clock (or the last minute of trading), bids only, best last."""
-    bars = day.bars_done(_seen_at(day, config.now))
-    bid, ask, bid_size, ask_size = _quote_at(day, i, bars)
-    rng = stable_rng(day.seed, day.markets[i].ticker, bars, "book")
+def book_payload(
+    bid: int, ask: int, bid_size: int, ask_size: int, rng: np.random.Generator, depth: int
+) -> dict[str, Any]:
+    """``orderbook_fp`` around a maker's touch (cents; NO_BID / NO_ASK for an empty side), best last."""
     yes = _levels(bid, bid_size, rng)
     no = _levels(100 - ask, ask_size, rng)  # a YES ask at a is a NO bid at 1 - a
     if depth > 0:
         yes, no = yes[-depth:], no[-depth:]
     return {"orderbook_fp": {"yes_dollars": yes, "no_dollars": no}}
+
+
+def orderbook_payload(config: SimConfig, day: CityDay, i: int, depth: int) -> dict[str, Any]:
+    """``orderbook_fp`` as of the clock (or the last minute of trading), bids only, best last."""
+    bars = day.bars_done(_seen_at(day, config.now))
+    bid, ask, bid_size, ask_size = _quote_at(day, i, bars)
+    rng = stable_rng(day.seed, day.markets[i].ticker, bars, "book")
+    return book_payload(bid, ask, bid_size, ask_size, rng, depth)

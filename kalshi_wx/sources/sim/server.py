@@ -7,13 +7,18 @@ Paths, by prefix, each served by its API module:
 * ``/nws/products/...``: the api.weather.gov CLI product list and products (``nws_api``).
 
 Clients are pointed at ``kalshi_base_url``, ``vc_base_url`` and ``nws_base_url`` and need no
-other change. Every answer is a pure function of the config and the request.
+other change. Every answer is a pure function of the config and the request. With a ``clock``
+(epoch seconds) the simulated present moves: each request is answered at ``clock()`` instead of
+``config.now``, as the live WebSocket simulator (``kalshi_ws``) needs for discovery.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from kalshi_wx.sources.loopback import LoopbackServer, Request, Response
 from kalshi_wx.sources.sim import kalshi_api, nws_api, visual_crossing_api
@@ -24,8 +29,9 @@ from kalshi_wx.sources.sim.params import error_response, not_found
 class SimServer:
     """The simulator on one loopback port; a context manager. Counts requests per service."""
 
-    def __init__(self, config: SimConfig):
+    def __init__(self, config: SimConfig, *, clock: Callable[[], float] | None = None):
         self.config = config
+        self._clock = clock
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
         self._server = LoopbackServer(self._app)
@@ -95,14 +101,19 @@ class SimServer:
         self._count("unknown")
         return error_response(not_found(f"no route for {req.method} {path}"))
 
+    def _world(self) -> SimConfig:
+        if self._clock is None:
+            return self.config
+        return replace(self.config, now=datetime.fromtimestamp(self._clock(), UTC))
+
     def _kalshi(self, req: Request, path: str) -> Response:
-        return kalshi_api.serve(self.config, req, path)
+        return kalshi_api.serve(self._world(), req, path)
 
     def _vc(self, req: Request, path: str) -> Response:
-        return visual_crossing_api.serve(self.config, req, path)
+        return visual_crossing_api.serve(self._world(), req, path)
 
     def _nws(self, req: Request, path: str) -> Response:
-        return nws_api.serve(self.config, req, path, self.nws_base_url)
+        return nws_api.serve(self._world(), req, path, self.nws_base_url)
 
 
 _shared_lock = threading.Lock()

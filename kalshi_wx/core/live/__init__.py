@@ -1,0 +1,1 @@
+"""Live trading state, pure: order books from the WebSocket and the snapshot rows recorded from them."""
