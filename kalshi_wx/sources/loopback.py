@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 log = logging.getLogger(__name__)
@@ -124,3 +125,67 @@ class LoopbackServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+Route = tuple[str, str, Callable[[Request, str], Response]]
+"""(service, path prefix, handler): the handler gets the request and the path below the prefix."""
+
+
+class MultiServiceServer:
+    """Several APIs on one loopback port, each under its own path prefix; counts requests per service.
+
+    Subclasses list their ``routes()`` and answer what no route matches in ``unrouted``; a context manager.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+        self._server = LoopbackServer(self._app)
+        self._started = False
+
+    def routes(self) -> Sequence[Route]:
+        raise NotImplementedError
+
+    def unrouted(self, req: Request) -> Response:
+        raise NotImplementedError
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    @property
+    def request_counts(self) -> dict[str, int]:
+        """Requests served so far by service, and ``unknown`` for those no route matched."""
+        with self._lock:
+            return dict(self._counts)
+
+    def start(self) -> Self:
+        with self._lock:
+            if not self._started:
+                self._server.start()
+                self._started = True
+        return self
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._started:
+                self._server.stop()
+                self._started = False
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _count(self, service: str) -> None:
+        with self._lock:
+            self._counts[service] += 1
+
+    def _app(self, req: Request) -> Response:
+        for service, prefix, serve in self.routes():
+            if req.path.startswith(prefix + "/"):
+                self._count(service)
+                return serve(req, req.path.removeprefix(prefix))
+        self._count("unknown")
+        return self.unrouted(req)

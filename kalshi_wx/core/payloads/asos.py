@@ -28,6 +28,7 @@ from typing import Any
 import polars as pl
 
 from kalshi_wx.core.errors import PayloadError
+from kalshi_wx.core.payloads.csv_records import data_records
 from kalshi_wx.core.payloads.observations import KNOTS_TO_MPH, station_obs_frame
 
 MISSING = "M"
@@ -80,13 +81,7 @@ def iem_1min_rows(text: str, *, station: str, origin: str) -> list[dict[str, Any
     if "tmpf" not in columns:
         raise PayloadError(origin, f"no tmpf column among {header[3:]}", field="tmpf")
     rows = []
-    for line, record in enumerate(reader, start=2):
-        if not record:
-            continue
-        if len(record) != len(header):
-            raise PayloadError(
-                origin, f"line {line}: {len(record)} fields, the header has {len(header)} (truncated?)", field="row"
-            )
+    for line, record in data_records(reader, header, origin=origin):
         if record[0] != want:
             raise PayloadError(origin, f"line {line}: station {record[0]!r}, asked for {want!r}", field="station")
         try:

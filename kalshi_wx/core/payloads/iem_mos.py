@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 import polars as pl
 
 from kalshi_wx.core.errors import PayloadError
+from kalshi_wx.core.payloads.csv_records import data_records
 from kalshi_wx.core.payloads.forecasts import FORECAST_SCHEMA
 
 # IEM stores GFS MOS under its old name AVN and NAM under ETA, and answers a request for one with both.
@@ -70,13 +71,7 @@ def mos_rows(text: str, *, station: str, model: str, origin: str) -> list[MosRow
         raise PayloadError(origin, f"not a mos.py CSV: header lacks {missing}; got {header[:6]}", field="header")
     models = {model, MODEL_ALIASES.get(model, model)}
     rows = []
-    for line, record in enumerate(reader, start=2):
-        if not record:
-            continue
-        if len(record) != len(header):
-            raise PayloadError(
-                origin, f"line {line}: {len(record)} fields, the header has {len(header)} (truncated?)", field="row"
-            )
+    for line, record in data_records(reader, header, origin=origin):
         if record[columns["station"]] != station:
             raise PayloadError(
                 origin, f"line {line}: station {record[columns['station']]!r}, asked for {station!r}", field="station"

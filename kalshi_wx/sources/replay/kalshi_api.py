@@ -20,7 +20,7 @@ from kalshi_wx.sources.sim.common import iso_z
 from kalshi_wx.sources.sim.params import (
     ApiError,
     bad_request,
-    error_response,
+    get_only,
     int_arg,
     not_found,
     optional_int_arg,
@@ -157,9 +157,4 @@ def _route(replay: ReplayDir, req: Request, path: str) -> dict[str, Any]:
 
 def serve(replay: ReplayDir, req: Request, path: str) -> Response:
     """Answer ``req`` for ``path`` (below ``PREFIX``) from the recorded files, or Kalshi's JSON error."""
-    if req.method != "GET":
-        return error_response(ApiError(405, "method_not_allowed", f"the replay serves GET only, not {req.method}"))
-    try:
-        return Response.json(_route(replay, req, path))
-    except ApiError as exc:
-        return error_response(exc)
+    return get_only(req, "the replay", lambda: _route(replay, req, path))

@@ -11,20 +11,10 @@ from typing import Any
 
 from kalshi_wx.sources.loopback import Request, Response
 from kalshi_wx.sources.replay.layout import ReplayDir
+from kalshi_wx.sources.sim.nws_api import not_found_problem
 
 PREFIX = "/nws"
 _CONTEXT = {"@version": "1.1", "@vocab": "https://api.weather.gov/ontology#"}
-_PROBLEMS = "https://api.weather.gov/problems"
-
-
-def _not_found(detail: str) -> Response:
-    problem = {
-        "type": "https://api.weather.gov/problems/NotFound",
-        "title": "Not Found",
-        "status": 404,
-        "detail": detail,
-    }
-    return Response(404, Response.json(problem).body, {"Content-Type": "application/problem+json"})
 
 
 def _listing(replay: ReplayDir, issuedby: str, base_url: str) -> dict[str, Any]:
@@ -45,6 +35,6 @@ def serve(replay: ReplayDir, req: Request, path: str, base_url: str) -> Response
     if match := re.fullmatch(r"/products/([^/]+)", path):
         file = replay.file("nws", "products", f"{match[1]}.json")
         if file is None:
-            return _not_found(f"Product {match[1]} not found")
+            return not_found_problem(f"Product {match[1]} not found")
         return Response(200, file.read_bytes(), {"Content-Type": "application/ld+json"})
-    return _not_found(f"no route for {req.method} {PREFIX}{path}")
+    return not_found_problem(f"no route for {req.method} {PREFIX}{path}")

@@ -25,10 +25,9 @@ from kalshi_wx.sources.sim.exchange import (
     iter_city_days,
 )
 from kalshi_wx.sources.sim.params import (
-    ApiError,
     bad_request,
     bool_arg,
-    error_response,
+    get_only,
     int_arg,
     not_found,
     optional_int_arg,
@@ -319,9 +318,4 @@ def _route(config: SimConfig, req: Request, path: str) -> dict[str, Any]:
 
 def serve(config: SimConfig, req: Request, path: str) -> Response:
     """Answer ``req`` for ``path`` (below ``PREFIX``) with Kalshi's JSON body or JSON error."""
-    if req.method != "GET":
-        return error_response(ApiError(405, "method_not_allowed", f"the simulator serves GET only, not {req.method}"))
-    try:
-        return Response.json(_route(config, req, path))
-    except ApiError as exc:
-        return error_response(exc)
+    return get_only(req, "the simulator", lambda: _route(config, req, path))

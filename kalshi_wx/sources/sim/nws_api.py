@@ -137,6 +137,11 @@ def serve(config: SimConfig, req: Request, path: str, base_url: str) -> Response
         detail = f"Product {match[1]} not found"
     else:
         detail = f"no route for {req.method} {PREFIX}{path}"
+    return not_found_problem(detail)
+
+
+def not_found_problem(detail: str) -> Response:
+    """api.weather.gov's 404: an RFC 7807 problem document."""
     problem = {
         "type": "https://api.weather.gov/problems/NotFound",
         "title": "Not Found",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from kalshi_wx.sources.loopback import Request, Response
@@ -22,6 +22,16 @@ class ApiError(Exception):
 
 def error_response(exc: ApiError) -> Response:
     return Response.json({"error": {"code": exc.code, "message": exc.message}}, status=exc.status)
+
+
+def get_only(req: Request, server: str, answer: Callable[[], dict[str, Any]]) -> Response:
+    """The JSON body ``answer()`` builds for a GET, or Kalshi's JSON error (``server`` names who refuses)."""
+    if req.method != "GET":
+        return error_response(ApiError(405, "method_not_allowed", f"{server} serves GET only, not {req.method}"))
+    try:
+        return Response.json(answer())
+    except ApiError as exc:
+        return error_response(exc)
 
 
 def bad_request(param: str, message: str) -> ApiError:

@@ -15,31 +15,23 @@ other change. Every answer is a pure function of the config and the request. Wit
 from __future__ import annotations
 
 import threading
-from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from kalshi_wx.sources.loopback import LoopbackServer, Request, Response
+from kalshi_wx.sources.loopback import MultiServiceServer, Request, Response, Route
 from kalshi_wx.sources.sim import kalshi_api, nws_api, visual_crossing_api
 from kalshi_wx.sources.sim.common import SimConfig
 from kalshi_wx.sources.sim.params import error_response, not_found
 
 
-class SimServer:
-    """The simulator on one loopback port; a context manager. Counts requests per service."""
+class SimServer(MultiServiceServer):
+    """The simulator on one loopback port; a context manager. Counts requests per service: kalshi, vc, nws."""
 
     def __init__(self, config: SimConfig, *, clock: Callable[[], float] | None = None):
         self.config = config
         self._clock = clock
-        self._lock = threading.Lock()
-        self._counts: Counter[str] = Counter()
-        self._server = LoopbackServer(self._app)
-        self._started = False
-
-    @property
-    def url(self) -> str:
-        return self._server.url
+        super().__init__()
 
     @property
     def kalshi_base_url(self) -> str:
@@ -54,52 +46,15 @@ class SimServer:
     def nws_base_url(self) -> str:
         return f"{self.url}{nws_api.PREFIX}"
 
-    @property
-    def request_counts(self) -> dict[str, int]:
-        """Requests served so far by service: kalshi, vc, nws, unknown."""
-        with self._lock:
-            return dict(self._counts)
-
-    @property
-    def requests_served(self) -> int:
-        with self._lock:
-            return sum(self._counts.values())
-
-    def start(self) -> SimServer:
-        with self._lock:
-            if not self._started:
-                self._server.start()
-                self._started = True
-        return self
-
-    def stop(self) -> None:
-        with self._lock:
-            if self._started:
-                self._server.stop()
-                self._started = False
-
-    def __enter__(self) -> SimServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _count(self, service: str) -> None:
-        with self._lock:
-            self._counts[service] += 1
-
-    def _app(self, req: Request) -> Response:
-        path = req.path
-        for service, prefix, serve in (
+    def routes(self) -> Sequence[Route]:
+        return (
             ("kalshi", kalshi_api.PREFIX, self._kalshi),
             ("vc", visual_crossing_api.PREFIX, self._vc),
             ("nws", nws_api.PREFIX, self._nws),
-        ):
-            if path.startswith(prefix + "/"):
-                self._count(service)
-                return serve(req, path.removeprefix(prefix))
-        self._count("unknown")
-        return error_response(not_found(f"no route for {req.method} {path}"))
+        )
+
+    def unrouted(self, req: Request) -> Response:
+        return error_response(not_found(f"no route for {req.method} {req.path}"))
 
     def _world(self) -> SimConfig:
         if self._clock is None:
