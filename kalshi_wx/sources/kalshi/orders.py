@@ -20,10 +20,11 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 from kalshi_wx.core.errors import PayloadError
+from kalshi_wx.core.live.intents import CancelIntent, Intent, PlaceIntent
 from kalshi_wx.core.payloads.kalshi_orders import (
     AmendOrderRequest,
     Balance,
@@ -80,6 +81,23 @@ class Placement:
     remaining_count: int
     average_fill_price: Decimal | None
     replayed: bool
+
+
+OutcomeStatus = Literal["dry_run", "placed", "replayed", "rejected", "cancelled", "gone", "unknown", "not_sent"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What sending one intent did: ``dry_run`` (nothing sent), ``placed`` / ``replayed`` (an order the
+    exchange already had), ``rejected`` (refused, ``message`` says why), ``cancelled``, ``gone`` (the order
+    to cancel had already left the book), ``unknown`` (outcome not established: halt and reconcile), or
+    ``not_sent`` (skipped after an unknown outcome)."""
+
+    intent: Intent
+    status: OutcomeStatus
+    order_id: str | None = None
+    fill_count: int = 0
+    message: str = ""
 
 
 def is_duplicate(exc: KalshiHTTPError) -> bool:
@@ -195,6 +213,43 @@ class KalshiOrders:
         if not isinstance(body.get("order"), dict):
             raise PayloadError(source, "missing from the response", field="order")
         return parse_order(body["order"], source)
+
+    # -- a cycle's intents ------------------------------------------------------------------------
+
+    def execute(self, intents: Sequence[Intent], *, dry_run: bool) -> list[Outcome]:
+        """Send ``intents`` in order (cancels as given, orders through ``create_order``).
+
+        A dry run sends nothing at all. A refusal (4xx) is recorded and the next intent is sent; an
+        order whose outcome stays unknown stops the cycle, because what rests is no longer known.
+        """
+        if dry_run:
+            return [Outcome(intent, "dry_run") for intent in intents]
+        out: list[Outcome] = []
+        for n, intent in enumerate(intents):
+            try:
+                out.append(self._execute_one(intent))
+            except OrderStateUnknown as exc:
+                out.append(Outcome(intent, "unknown", message=str(exc)))
+                out += [Outcome(rest, "not_sent", message="an earlier order's outcome is unknown")
+                        for rest in intents[n + 1 :]]  # fmt: skip
+                break
+        return out
+
+    def _execute_one(self, intent: Intent) -> Outcome:
+        if isinstance(intent, CancelIntent):
+            try:
+                self.cancel_order(intent.order_id, ticker=intent.ticker)
+            except KalshiHTTPError as exc:
+                if exc.status != 404:
+                    raise
+                return Outcome(intent, "gone", intent.order_id, message=exc.message)
+            return Outcome(intent, "cancelled", intent.order_id)
+        assert isinstance(intent, PlaceIntent)
+        try:
+            placed = self.create_order(intent.request())
+        except KalshiHTTPError as exc:  # a refusal: an unknown outcome is OrderStateUnknown
+            return Outcome(intent, "rejected", message=f"HTTP {exc.status}: {exc.message}")
+        return Outcome(intent, "replayed" if placed.replayed else "placed", placed.order_id, placed.fill_count)
 
     # -- portfolio reads -------------------------------------------------------------------------
 

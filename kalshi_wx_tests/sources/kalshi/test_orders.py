@@ -1,6 +1,7 @@
-"""The order client's handling of lost answers: a POST is re-sent only under the same client_order_id,
-and the exchange's duplicate refusal is what makes that safe. The exchange is the simulator's matching
-engine behind a loopback proxy that loses answers on cue."""
+"""The order client against the simulator's matching engine, behind a loopback proxy that loses answers on
+cue: a POST is re-sent only under the same client_order_id (the exchange's duplicate refusal makes that
+safe), a cycle's intents are sent (or, dry, not at all: counted at the server), the kill switch cancels
+everything resting."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ from decimal import Decimal
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from kalshi_wx.core.backtest import BacktestConfig, FeeSchedule, FusedEdgeStrategy
+from kalshi_wx.core.live.cycle import CycleInputs, decide_cycle
+from kalshi_wx.core.live.reconcile import rebuild
+from kalshi_wx.core.live.walls import RiskLimits
 from kalshi_wx.core.payloads.kalshi_orders import CreateOrderRequest
 from kalshi_wx.defs.settings import settings
 from kalshi_wx.sources.http import RetryPolicy
@@ -141,3 +146,55 @@ def test_order_log_lines_carry_no_secret(orders, exchange, request_, caplog, key
         orders.create_order(request_)
     text = caplog.text
     assert "decision-1" in text and KEY_ID not in text and "KALSHI-ACCESS-SIGNATURE" not in text.upper()
+
+
+def cycle_inputs(orders, day, now, **change) -> CycleInputs:
+    """A cycle on the simulated event at ``now``: every market a little underpriced, maker orders only."""
+    k = day.bars_done(now) - 1
+    quotes, p_yes = {}, {}
+    for i, spec in enumerate(day.markets):
+        bid, ask = int(day.bid[i, k]), int(day.ask[i, k])
+        quotes[spec.ticker] = (Decimal(bid) / 100 if bid > 0 else None, Decimal(ask) / 100 if ask < 100 else None)
+        p_yes[spec.ticker] = min(0.99, (bid + ask) / 200 + 0.10)
+    exchange = rebuild(orders.positions(), orders.resting_orders())
+    base = dict(
+        strategy=FusedEdgeStrategy(Decimal("0.02")), ts=now, minute=k + 1, quotes=quotes, p_yes=p_yes,
+        close_time={s.ticker: day.close_time for s in day.markets},
+        event_of={s.ticker: day.event_ticker for s in day.markets},
+        fees=FeeSchedule("quadratic", Decimal(1)), config=BacktestConfig(order_size=2, taker_fallback=False),
+        limits=RiskLimits(), exchange=exchange,
+    )  # fmt: skip
+    return CycleInputs(**{**base, **change})
+
+
+def test_a_dry_run_sends_no_order_request_and_a_replayed_cycle_places_nothing_twice(orders, exchange, day):
+    decision = decide_cycle(cycle_inputs(orders, day, exchange.now))
+    sent = decision.to_send
+    assert len(sent) >= 3 and decision.wall_hits == ()
+    assert [o.status for o in orders.execute(sent, dry_run=True)] == ["dry_run"] * len(sent)
+    assert exchange.engine.order_requests == 0  # counted at the server
+    live = orders.execute(sent, dry_run=False)
+    assert [o.status for o in live] == ["placed"] * len(sent)
+    # The same cycle sent again (a crash after sending, before recording): the exchange knows every id.
+    again = orders.execute(sent, dry_run=False)
+    assert [o.status for o in again] == ["replayed"] * len(sent)
+    assert [o.order_id for o in again] == [o.order_id for o in live]
+    assert len(orders.orders()) == len(sent) and exchange.engine.order_requests == 2 * len(sent)
+
+
+def test_the_kill_switch_cancels_every_resting_order_at_the_exchange(orders, exchange, day):
+    placed = orders.execute(decide_cycle(cycle_inputs(orders, day, exchange.now)).to_send, dry_run=False)
+    assert len(orders.resting_orders()) == len(placed) >= 3
+    decision = decide_cycle(cycle_inputs(orders, day, exchange.now, kill_switch="KALSHI_WX_KILL=1"))
+    outcomes = orders.execute(decision.to_send, dry_run=False)
+    assert {o.status for o in outcomes} == {"cancelled"} and len(outcomes) == len(placed)
+    assert orders.resting_orders() == []
+
+
+def test_an_unknown_outcome_stops_the_cycle(orders, exchange, day):
+    sent = decide_cycle(cycle_inputs(orders, day, exchange.now)).to_send
+    exchange.script = ["ok", "lost", "refused"]
+    outcomes = orders.execute(sent, dry_run=False)
+    assert [o.status for o in outcomes] == ["placed", "unknown"] + ["not_sent"] * (len(sent) - 2)
+    # The order whose answers were lost did land; the next cycle's reconciliation will see it.
+    assert len(orders.resting_orders()) == 2
