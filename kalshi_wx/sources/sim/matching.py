@@ -10,8 +10,10 @@ orders against what the simulated exchange (``exchange.CityDay``) shows at the s
   the whole order (fill-or-kill: all or nothing). A post-only order that would cross is refused.
 - Resting orders fill, in price-time priority (best price first, then the oldest), from the
   simulated takers' trades that print at or through their price, up to each print's whole
-  contracts, and in full at their own price once the maker's quote crosses them (a quote that
-  could only be posted by trading with them). Maker fees apply where the series' fee type has them.
+  contracts, and in full at their own price when the maker's quote crosses them (a quote that
+  could only be posted by trading with them). The engine catches up with the market on every
+  request, so a crossing quote is seen if it is still there when the account next calls. Maker
+  fees apply where the series' fee type has them.
 - Fees: each fill's exact ``core.fees.trading_fee`` is accrued per order (and maker / taker), the
   order's fee is that sum rounded up to the cent, and each fill is charged the increase: what
   Kalshi's per-order fee accumulator converges to for retail accounts (reference s8).
