@@ -23,8 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from kalshi_wx.core.backtest import BacktestConfig, MoveSignalStrategy
 from kalshi_wx.core.cities import City, cities_by_key
-from kalshi_wx.core.config_types import Money, Real, Text, Whole
+from kalshi_wx.core.config_types import Money, Real, Switch, Text, Whole
 from kalshi_wx.core.errors import ConfigError
+from kalshi_wx.core.live.walls import KILL_SWITCH_ENV, RiskLimits, kill_switch_reason
 from kalshi_wx.core.models.settings import (
     CalibrationMethod,
     LabelSettings,
@@ -45,6 +46,7 @@ CONFIG_DIR = Path(os.environ.get("KALSHI_WX_CONFIG_DIR", REPO_ROOT / "config"))
 CITIES_FILE, PMF_FILE, MODELS_FILE, BACKTEST_FILE = "cities.yaml", "pmf.yaml", "models.yaml", "backtest.yaml"
 WEATHER_FILE = "weather.yaml"
 HIGHRES_FILE = "highres.yaml"
+LIVE_FILE = "live.yaml"
 
 
 class _File(BaseModel):
@@ -249,6 +251,29 @@ class HighresSettings(_File):
         return self
 
 
+# --- config/live.yaml --------------------------------------------------------------------------------
+
+LIVE_ENV = "KALSHI_WX_LIVE"
+
+
+class LiveSettings(_File):
+    """The live executor: dry-run unless ``live`` is true here *and* ``KALSHI_WX_LIVE=1``."""
+
+    live: Switch = False
+    strategy: Literal["fused_edge"] = "fused_edge"  # the backtest strategy the executor asks (config/backtest.yaml)
+    kill_file: Text = (
+        "KILL"  # under $KALSHI_WX_HOME: while it exists, nothing is placed and resting orders are cancelled
+    )
+    walls: RiskLimits = RiskLimits()
+
+    @field_validator("kill_file")
+    @classmethod
+    def _kill_file(cls, name: str) -> str:
+        if not name.strip():
+            raise ValueError("name a file (relative to $KALSHI_WX_HOME or absolute)")
+        return name
+
+
 # --- loading ------------------------------------------------------------------------------------------
 
 FileModel = TypeVar("FileModel", bound=BaseModel)
@@ -323,6 +348,7 @@ class Settings:
     models: ModelsSettings
     backtest: BacktestSettings
     highres: HighresSettings
+    live: LiveSettings
 
     def recording_offset_hours(self, series: str) -> int:
         """The UTC offset of a series' recording day: its city's standard offset for a weather
@@ -361,6 +387,7 @@ def load_settings(config_dir: Path = CONFIG_DIR) -> Settings:
         models=load_file(config_dir / MODELS_FILE, ModelsSettings),
         backtest=load_file(config_dir / BACKTEST_FILE, BacktestSettings),
         highres=load_file(config_dir / HIGHRES_FILE, HighresSettings),
+        live=load_file(config_dir / LIVE_FILE, LiveSettings),
     )
 
 
@@ -422,6 +449,23 @@ def duckdb_lock_timeout_s() -> float:
     if not 0 <= seconds < float("inf"):
         raise ConfigError(f"KALSHI_WX_DUCKDB_LOCK_TIMEOUT={text!r}: expected a number of seconds >= 0")
     return seconds
+
+
+def live_orders_enabled(live: LiveSettings | None = None) -> bool:
+    """Whether the executor may send orders: ``live: true`` in config/live.yaml and ``KALSHI_WX_LIVE=1``."""
+    configured = (live or settings().live).live
+    return configured and os.environ.get(LIVE_ENV, "").strip() == "1"
+
+
+def kill_file() -> Path:
+    """The kill file of config/live.yaml, resolved against ``$KALSHI_WX_HOME``."""
+    return kalshi_wx_home() / settings().live.kill_file
+
+
+def kill_switch() -> str | None:
+    """Why trading is stopped (``KALSHI_WX_KILL`` set, or the kill file present); None when it is not."""
+    path = kill_file()
+    return kill_switch_reason(os.environ.get(KILL_SWITCH_ENV), path.exists(), str(path))
 
 
 def source_mode() -> SourceMode:

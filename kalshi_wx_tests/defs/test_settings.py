@@ -15,12 +15,16 @@ from kalshi_wx.defs.settings import (
     CITIES_FILE,
     CONFIG_DIR,
     HIGHRES_FILE,
+    LIVE_FILE,
     MODELS_FILE,
     BacktestSettings,
     HighresSettings,
+    LiveSettings,
     ModelsSettings,
     PmfSettings,
     duckdb_lock_timeout_s,
+    kill_switch,
+    live_orders_enabled,
     load_cities,
     load_file,
     load_settings,
@@ -213,3 +217,55 @@ def test_bad_highres_settings_name_file_and_key(tmp_path, change, message):
     path.write_text(yaml.safe_dump(document))
     with pytest.raises(ConfigError, match=message):
         load_file(path, HighresSettings)
+
+
+def test_shipped_live_settings_are_a_dry_run_with_decimal_limits(tmp_path):
+    live = load_settings().live
+    assert live.live is False and live.strategy == "fused_edge" and live.kill_file == "KILL"
+    assert live.walls.max_daily_loss == Decimal("100") and live.walls.price_collar == Decimal("0.05")
+    # A YAML number is read as the decimal written, never through a binary float.
+    path = tmp_path / "live.yaml"
+    path.write_text("walls:\n  max_daily_loss: 100.10\n")
+    assert load_file(path, LiveSettings).walls.max_daily_loss == Decimal("100.10")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"walls": {"max_daily_loss": "a lot"}}, r"live.yaml: walls.max_daily_loss: expected a decimal number"),
+        ({"walls": {"max_open_orders": -1}}, r"live.yaml: walls.max_open_orders: Input should be greater than or"),
+        ({"walls": {"max_open_order": 3}}, r"live.yaml: walls.max_open_order: Unexpected keyword argument"),
+        ({"strategy": "random"}, r"live.yaml: strategy: Input should be 'fused_edge'"),
+        ({"live": "yes"}, r"live.yaml: live: Input should be a valid boolean"),
+        ({"kill_file": " "}, r"live.yaml: kill_file: name a file"),
+    ],
+)
+def test_bad_live_settings_name_file_and_key(tmp_path, change, message):
+    document = yaml.safe_load((CONFIG_DIR / LIVE_FILE).read_text())
+    document.update(change)
+    path = tmp_path / "live.yaml"
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(ConfigError, match=message):
+        load_file(path, LiveSettings)
+
+
+def test_live_orders_need_the_config_flag_and_the_environment(monkeypatch):
+    monkeypatch.delenv("KALSHI_WX_LIVE", raising=False)
+    assert not live_orders_enabled(LiveSettings(live=True))
+    monkeypatch.setenv("KALSHI_WX_LIVE", "1")
+    assert live_orders_enabled(LiveSettings(live=True))
+    assert not live_orders_enabled(LiveSettings(live=False))
+    assert not live_orders_enabled()  # the shipped config is a dry run
+    monkeypatch.setenv("KALSHI_WX_LIVE", "true")
+    assert not live_orders_enabled(LiveSettings(live=True))
+
+
+def test_kill_switch_from_the_environment_or_the_kill_file(monkeypatch, tmp_path):
+    monkeypatch.setenv("KALSHI_WX_HOME", str(tmp_path))
+    monkeypatch.delenv("KALSHI_WX_KILL", raising=False)
+    assert kill_switch() is None
+    (tmp_path / "KILL").write_text("")
+    assert kill_switch() == f"kill file {tmp_path / 'KILL'} exists"
+    (tmp_path / "KILL").unlink()
+    monkeypatch.setenv("KALSHI_WX_KILL", "1")
+    assert kill_switch() == "KALSHI_WX_KILL=1"

@@ -40,6 +40,7 @@ YES closes YES contracts. Cash flow per contract is -p for a YES buy and +p for 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 from functools import lru_cache
@@ -69,6 +70,18 @@ _ZERO = Decimal(0)
 @lru_cache(maxsize=65_536)
 def _fee(fee_type: str, multiplier: Decimal, count: int, price: Decimal, maker: bool) -> Decimal:
     return trading_fee(fee_type, multiplier, count, price, maker=maker)
+
+
+def position_room(cap: int, position: int, resting: Iterable[tuple[Side, int]]) -> tuple[int, int]:
+    """Contracts a new YES and a new NO order may add under ``cap`` on |net YES|, counting what rests
+    (``(side, remaining)``) as filled; the live executor sizes its intents with the same rule."""
+    room_yes, room_no = cap - position, cap + position
+    for side, remaining in resting:
+        if side == "yes":
+            room_yes -= remaining
+        else:
+            room_no -= remaining
+    return max(0, room_yes), max(0, room_no)
 
 
 class Fill(NamedTuple):
@@ -244,14 +257,8 @@ class Book:
         return total
 
     def position_room(self, i: int) -> tuple[int, int]:
-        cap, pos = self.config.max_position_per_market, self.position[i]
-        room_yes, room_no = cap - pos, cap + pos
-        for o in self.open[i]:
-            if o.side == "yes":
-                room_yes -= o.count - o.filled
-            else:
-                room_no -= o.count - o.filled
-        return max(0, room_yes), max(0, room_no)
+        resting = ((o.side, o.count - o.filled) for o in self.open[i])
+        return position_room(self.config.max_position_per_market, self.position[i], resting)
 
     def _room(self, i: int, side: str, price: Decimal) -> tuple[int, str]:
         room_yes, room_no = self.position_room(i)

@@ -500,6 +500,10 @@ class KalshiClient(SourceClient):
     def get_orders(self, **filters: Any) -> list[dict[str, Any]]:
         return self._collect("/portfolio/orders", "orders", filters, limit=_MAX_LIMIT["portfolio"], signed=True)
 
+    def get_settlements(self, **filters: Any) -> list[dict[str, Any]]:
+        path = "/portfolio/settlements"
+        return self._collect(path, "settlements", filters, limit=_MAX_LIMIT["portfolio"], signed=True)
+
 
 def _rate(env: Mapping[str, str], name: str, default: float) -> float:
     text = env.get(name, "").strip()

@@ -2,7 +2,8 @@
 
 Paths, by prefix, each served by its API module:
 
-* ``/trade-api/v2/...``: the Kalshi Trade API market-data endpoints (``kalshi_api``).
+* ``/trade-api/v2/...``: the Kalshi Trade API market-data endpoints (``kalshi_api``), and with a
+  ``MatchingEngine`` the account's ``/portfolio/...`` endpoints (``matching``).
 * ``/VisualCrossingWebServices/rest/services/timeline/...``: the Timeline API (``visual_crossing_api``).
 * ``/nws/products/...``: the api.weather.gov CLI product list and products (``nws_api``).
 
@@ -22,15 +23,23 @@ from datetime import UTC, datetime
 from kalshi_wx.sources.loopback import MultiServiceServer, Request, Response, Route
 from kalshi_wx.sources.sim import kalshi_api, nws_api, visual_crossing_api
 from kalshi_wx.sources.sim.common import SimConfig
+from kalshi_wx.sources.sim.matching import MatchingEngine
 from kalshi_wx.sources.sim.params import error_response, not_found
 
 
 class SimServer(MultiServiceServer):
     """The simulator on one loopback port; a context manager. Counts requests per service: kalshi, vc, nws."""
 
-    def __init__(self, config: SimConfig, *, clock: Callable[[], float] | None = None):
+    def __init__(
+        self,
+        config: SimConfig,
+        *,
+        clock: Callable[[], float] | None = None,
+        trading: MatchingEngine | None = None,
+    ):
         self.config = config
         self._clock = clock
+        self.trading = trading
         super().__init__()
 
     @property
@@ -62,6 +71,8 @@ class SimServer(MultiServiceServer):
         return replace(self.config, now=datetime.fromtimestamp(self._clock(), UTC))
 
     def _kalshi(self, req: Request, path: str) -> Response:
+        if self.trading is not None and path.startswith("/portfolio/"):
+            return self.trading.serve(self._world(), req, path)
         return kalshi_api.serve(self._world(), req, path)
 
     def _vc(self, req: Request, path: str) -> Response:
