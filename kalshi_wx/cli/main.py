@@ -349,6 +349,7 @@ def _record_demo(cities: list[str], seconds: float, *, verbose: bool) -> int:
     from kalshi_wx.core.live.recording import recording_day
     from kalshi_wx.definitions import build_definitions
     from kalshi_wx.defs.resources import build_resources
+    from kalshi_wx.defs.run_errors import failed_partitions
 
     series = ["KXBTC15M", *(settings().city(c).series for c in cities)]
     print(f"\nlive order books (highres/book_snapshots): {seconds:g} s of {', '.join(series)} from the simulator")
@@ -370,10 +371,11 @@ def _record_demo(cities: list[str], seconds: float, *, verbose: bool) -> int:
                 partition_key=key,
                 instance=instance,
                 raise_on_error=False,
-                run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "WARNING"}}}},
+                run_config={"loggers": {"console": {"config": {"log_level": _log_level(verbose)}}}},
             )
             if not result.success:
-                print(f"  {ticker} {day}: FAILED, see the run in the Dagster UI", file=sys.stderr)
+                for failure in failed_partitions(instance, [result.run_id]):
+                    print(f"error: {failure.line()}", file=sys.stderr)
                 code = 1
                 continue
             [event] = result.asset_materializations_for_node("highres__book_snapshots")
