@@ -398,9 +398,9 @@ def cmd_backfill(args) -> int:
 
 
 def cmd_report(args) -> int:
-    city = _city_list(args.city, "--city")
+    cities = _city_list(args.city, "--city")
     _check_days(args.start, args.end)
-    return _range_reports(city, args.start, args.end, mode=None, verbose=args.verbose, out=args.out)
+    return _range_reports(cities, args.start, args.end, mode=None, verbose=args.verbose, out=args.out)
 
 
 def cmd_doctor(args) -> int:
