@@ -29,13 +29,13 @@ def signed_read(context) -> None:
             raise RuntimeError("kalshi GET /markets (event KXHIGHNY-26JUN03): unreachable after 5 attempt(s)") from exc
 
 
-class Keys(dg.ConfigurableResource):
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        raise ConfigError("KALSHI_WX_SOURCES='bogus': expected 'sim', 'live' or 'replay'")
+@dg.resource
+def keys(_) -> None:
+    raise ConfigError("KALSHI_WX_SOURCES='bogus': expected 'sim', 'live' or 'replay'")
 
 
-@dg.asset
-def needs_keys(keys: Keys) -> None:
+@dg.asset(required_resource_keys={"keys"})
+def needs_keys() -> None:
     """Never runs: its resource fails to start."""
 
 
@@ -78,7 +78,7 @@ def test_each_failed_partition_names_its_run_and_the_error_under_dagsters_wrappe
 
 
 def test_a_resource_that_fails_to_start_is_named_by_its_error(instance):
-    run_id = _run(instance, [needs_keys], resources={"keys": Keys()})
+    run_id = _run(instance, [needs_keys], resources={"keys": keys})
     [failure] = failed_partitions(instance, [run_id])
     # In process, resources start before any step: the run fails under DagsterResourceFunctionError.
     assert failure.partition is None and failure.step_key is None
