@@ -25,6 +25,7 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -254,6 +255,17 @@ def _answers(url: str) -> Callable[[], bool]:
     return check
 
 
+def check_port_free(variable: str, port: int) -> None:
+    """Refuse before starting anything: a process that cannot bind would only fail later, in its log."""
+    with socket.socket() as probe:
+        # As the servers bind: a port left in TIME_WAIT by the previous run is free, a listener is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise ProdLocalError(f"{variable}={port}: 127.0.0.1:{port} is in use ({exc.strerror})") from None
+
+
 def running(layout: Layout) -> dict[str, int]:
     """What a previous `start` left running, by name: itself (the supervisor) and its process groups."""
     found = {}
@@ -279,6 +291,8 @@ def start(layout: Layout, server_url: str, prefix: str, ui_port: int, grpc_port:
     if left := running(layout):
         listed = ", ".join(f"{name} {pid}" for name, pid in left.items())
         raise ProdLocalError(f"already running ({listed}): stop it first with `make prod-local-stop`")
+    for variable, port in (("PROD_LOCAL_UI_PORT", ui_port), ("PROD_LOCAL_GRPC_PORT", grpc_port)):
+        check_port_free(variable, port)
     ensure_databases(server_url, [f"{prefix}_dagster", f"{prefix}_warehouse"])
     prepare(layout, grpc_port)
     env = environment(layout, server_url, prefix)

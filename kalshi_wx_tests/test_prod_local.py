@@ -235,3 +235,24 @@ def test_prod_local_runs_a_backfill_through_the_daemon_and_stops_every_process(t
             for name in (f"{prefix}_dagster", f"{prefix}_warehouse"):
                 cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.close()
+
+
+def test_a_port_in_use_is_refused_before_anything_starts(tmp_path):
+    admin = _admin()
+    prefix = f"kwx_prod_local_{uuid.uuid4().hex[:8]}"
+    topology = Topology(tmp_path, prefix)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", topology.ui_port))
+        taken.listen()
+        command = topology.command("start")
+        result = subprocess.run(command, env=topology.env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"prod-local: error: PROD_LOCAL_UI_PORT={topology.ui_port}: 127.0.0.1:{topology.ui_port} is in use"
+        " (Address already in use)\n"
+    )
+    assert not topology.state.exists()  # no instance, no process
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (f"{prefix}%",))
+        assert cursor.fetchall() == []
+    admin.close()
