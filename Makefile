@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 export KALSHI_WX_HOME ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(KALSHI_WX_HOME)/dagster_home
 
-.PHONY: demo test dev install lint clean
+.PHONY: demo test dev install lint clean prod-local prod-local-stop
 
 # A first install downloads dagster, dbt, polars, xgboost, numba and their dependencies for a few minutes:
 # each step says what it does and pip shows its progress (PIP_PROGRESS_BAR=off keeps CI logs to a
@@ -37,10 +37,19 @@ dev: $(STAMP)
 	@test -f $(DAGSTER_HOME)/dagster.yaml || cp config/dagster.local.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml
 
+# The production topology of docker/compose.yaml as processes on this machine (docs/DEPLOY.md): PostgreSQL
+# instance storage and warehouse, a gRPC code server, dagster-daemon, dagster-webserver. Ctrl-C stops it all;
+# so does `make prod-local-stop` from another shell.
+prod-local: $(STAMP)
+	$(BIN)/python docker/prod_local.py start
+
+prod-local-stop:
+	$(BIN)/python docker/prod_local.py stop
+
 # Style, the layer contract of docs/ARCHITECTURE.md (import-linter) and types (mypy, strict on core).
 lint: $(STAMP)
-	$(BIN)/ruff check kalshi_wx kalshi_wx_tests
-	$(BIN)/ruff format --check kalshi_wx kalshi_wx_tests
+	$(BIN)/ruff check kalshi_wx kalshi_wx_tests docker
+	$(BIN)/ruff format --check kalshi_wx kalshi_wx_tests docker
 	$(BIN)/lint-imports --no-logo
 	$(BIN)/mypy
 

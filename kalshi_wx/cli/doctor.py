@@ -245,17 +245,22 @@ def run_doctor(echo: Callable[[str], None] = print) -> int:
     except ConfigError as exc:
         echo(f"[{FAIL}] sources: {exc}")
         return 1
-    checks: list[Callable[[], list[Check]]] = [
-        _check_config,
-        lambda: _check_keys(mode),
-        lambda: _check_signed_read(mode),
-        _check_storage,
-        _check_instance,  # a PostgreSQL instance that is down takes dagster-postgres ~10 s of retries
-        lambda: _check_connectivity(mode),
+    checks: list[tuple[str, Callable[[], list[Check]]]] = [
+        ("config", _check_config),
+        ("keys", lambda: _check_keys(mode)),
+        ("kalshi signed read", lambda: _check_signed_read(mode)),
+        ("warehouse", _check_storage),
+        ("dagster", _check_instance),  # a PostgreSQL instance that is down takes dagster-postgres ~10 s of retries
+        ("connectivity", lambda: _check_connectivity(mode)),
     ]
-    results = []
-    for check in checks:
-        for status, name, detail in check():
+    results: list[Check] = []
+    for what, check in checks:
+        try:
+            found = check()
+        except ConfigError as exc:  # the checks after config read it; a broken file is reported once, above
+            config_failed = any(status == FAIL and name == "config" for status, name, _ in results)
+            found = [(FAIL, what, "not checked: needs the config above" if config_failed else str(exc))]
+        for status, name, detail in found:
             echo(redact(f"[{status:>4}] {name}: {detail}"))
             results.append((status, name, detail))
     failed = [r for r in results if r[0] == FAIL]

@@ -12,12 +12,32 @@ import time
 import warnings
 from datetime import date, timedelta
 from pathlib import Path
+from typing import NoReturn
 
 from kalshi_wx.cli.replay import add_replay_parser
+from kalshi_wx.core.errors import ConfigError, PayloadError
 from kalshi_wx.defs.settings import SourceMode, default_warehouse_url, kalshi_wx_home, settings
 
 DEMO_START = date(2026, 6, 1)
 DEMO_CITIES = ("nyc", "chi")
+
+
+class UsageError(ValueError):
+    """A command line that cannot run as given (an unknown city, a reversed range): refused before any run."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line (usage is one ``--help`` away), exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _prepare_dagster_home() -> Path:
@@ -30,22 +50,59 @@ def _prepare_dagster_home() -> Path:
     return home
 
 
-def _city_list(text: str) -> list[str]:
-    keys = [c.strip() for c in text.split(",") if c.strip()]
-    unknown = [c for c in keys if c not in settings().cities]
+def _city_list(text: str, option: str = "--cities") -> list[str]:
+    """Validated against config/cities.yaml here, not in the parser: ``--help`` works with a broken config."""
+    cities = settings().cities
+    keys = list(cities) if text.strip() == "all" else [c.strip() for c in text.split(",") if c.strip()]
+    unknown = [c for c in keys if c not in cities]
     if unknown or not keys:
-        raise SystemExit(
-            f"unknown city {', '.join(unknown) or '(none given)'}; configured: {', '.join(settings().cities)}"
+        raise UsageError(
+            f"{option}: unknown city {', '.join(unknown) or '(none given)'}; configured: {', '.join(cities)}"
         )
     return keys
 
 
+def _check_days(start: date, end: date, warmup_days: int = 0) -> None:
+    """A range of climate-day partitions (and its warm-up days): in order, within the days the partitions define."""
+    if end < start:
+        raise UsageError(f"--end {end} is before --start {start}")
+    if warmup_days < 0:
+        raise UsageError(f"--warmup-days {warmup_days} is negative")
+    from kalshi_wx.defs.partitions import FIRST_CLIMATE_DAY, climate_day_partitions
+
+    first = start - timedelta(days=warmup_days)
+    if first < date.fromisoformat(FIRST_CLIMATE_DAY):
+        warmup = f" less --warmup-days {warmup_days} ({first})" if warmup_days else ""
+        raise UsageError(f"--start {start}{warmup} is before the first climate-day partition {FIRST_CLIMATE_DAY}")
+    last = date.fromisoformat(climate_day_partitions.get_last_partition_key() or FIRST_CLIMATE_DAY)
+    if end > last:
+        raise UsageError(f"--end {end} is after the last complete climate-day partition {last}")
+
+
+def _check_sources(mode: SourceMode | None) -> SourceMode:
+    """The sources' settings, read before any run: a bad variable or key file is one line, nothing written."""
+    from kalshi_wx.defs.settings import duckdb_lock_timeout_s, replay_dir, source_mode
+    from kalshi_wx.sources.kalshi.auth import KalshiSigner
+
+    mode = mode or source_mode()
+    if mode == "replay":
+        replay_dir()
+    if mode == "live":
+        KalshiSigner.from_env()  # reads and parses KALSHI_PRIVATE_KEY_PATH
+    duckdb_lock_timeout_s()
+    return mode
+
+
+def _print_failures(outcome) -> None:
+    for failure in outcome.failures:
+        print(f"error: {failure.line(outcome.key)}", file=sys.stderr, flush=True)
+
+
 def _print_progress(i: int, total: int, outcome) -> None:
-    status = "ok" if outcome.success else "FAILED"
+    status = "ok" if outcome.success else f"FAILED (run {outcome.run_id})"
     checks = f", failed checks: {', '.join(outcome.failed_checks)}" if outcome.failed_checks else ""
     print(f"  [{i}/{total}] {outcome.key:<16} {status} in {outcome.seconds:.1f}s{checks}", flush=True)
-    if outcome.error:
-        print(f"         {outcome.error}", flush=True)
+    _print_failures(outcome)
 
 
 def _materialize(
@@ -55,20 +112,22 @@ def _materialize(
 
     from kalshi_wx.definitions import build_definitions
     from kalshi_wx.defs.resources import build_resources
-    from kalshi_wx.defs.runs import partition_keys, run_partitions, run_series
+    from kalshi_wx.defs.runs import partition_keys, run_partitions, run_series_job
 
-    dagster_home = _prepare_dagster_home()
-    resources = build_resources(mode=mode)
+    _check_days(start, end, warmup_days)
+    resources = build_resources(mode=_check_sources(mode))
     defs = build_definitions(resources)
     keys = partition_keys(cities, start, end)
+    dagster_home = _prepare_dagster_home()
     print(f"warehouse: {resources['warehouse'].backend.display_url}")
     print(f"sources:   {resources['kalshi'].mode}")
     print(f"dagster:   {dagster_home}")
     with dg.DagsterInstance.get() as instance:
         print("kalshi/series ...", flush=True)
-        log_level = "INFO" if verbose else "WARNING"
-        if not run_series(defs, instance, log_level=log_level):
-            print("kalshi/series FAILED: see the run in the Dagster UI", file=sys.stderr)
+        log_level = _log_level(verbose)
+        series = run_series_job(defs, instance, log_level=log_level)
+        if not series.success:
+            _print_failures(series)
             return 1
         if warmup_days:
             history = partition_keys(cities, start - timedelta(days=warmup_days), start - timedelta(days=1))
@@ -86,6 +145,11 @@ def _materialize(
     return 1 if failed else 0
 
 
+def _log_level(verbose: bool) -> str:
+    # Without --verbose the console shows progress and one line per failure (the run's log is in the UI).
+    return "INFO" if verbose else "CRITICAL"
+
+
 def _run_per_city(
     job_name: str, cities: list[str], op_config: dict[str, dict], *, mode: SourceMode | None, verbose: bool
 ) -> list:
@@ -96,13 +160,13 @@ def _run_per_city(
     from kalshi_wx.defs.resources import build_resources
     from kalshi_wx.defs.runs import run_city_job
 
+    defs = build_definitions(build_resources(mode=_check_sources(mode)))
     _prepare_dagster_home()
-    defs = build_definitions(build_resources(mode=mode))
     outcomes = []
     with dg.DagsterInstance.get() as instance:
         for i, city_key in enumerate(cities, start=1):
             outcome = run_city_job(
-                defs, instance, job_name, city_key, op_config=op_config, log_level="INFO" if verbose else "WARNING"
+                defs, instance, job_name, city_key, op_config=op_config, log_level=_log_level(verbose)
             )
             _print_progress(i, len(cities), outcome)
             outcomes.append(outcome)
@@ -122,7 +186,6 @@ def _range_reports(
     code = 0
     for outcome in _run_per_city("reports", cities, {REPORT_OP: config}, mode=mode, verbose=verbose):
         if not outcome.success:
-            print(f"error: {outcome.key}: {outcome.error}", file=sys.stderr)
             code = 2
             continue
         metadata = outcome.materializations[REPORT_KEY]
@@ -137,7 +200,10 @@ def cmd_demo(args) -> int:
     from kalshi_wx.core.models.settings import MIN_DAYS
 
     cities = _city_list(args.cities)
+    if args.days < 1:
+        raise UsageError(f"--days {args.days}: at least 1")
     end = args.start + timedelta(days=args.days - 1)
+    _check_days(args.start, end, args.warmup_days)
     # Walk forward: train on every day but the last, then trade the last with those models.
     walk_forward = args.days > MIN_DAYS
     train_end = end - timedelta(days=1) if walk_forward else end
@@ -283,6 +349,7 @@ def _record_demo(cities: list[str], seconds: float, *, verbose: bool) -> int:
     from kalshi_wx.core.live.recording import recording_day
     from kalshi_wx.definitions import build_definitions
     from kalshi_wx.defs.resources import build_resources
+    from kalshi_wx.defs.run_errors import failed_partitions
 
     series = ["KXBTC15M", *(settings().city(c).series for c in cities)]
     print(f"\nlive order books (highres/book_snapshots): {seconds:g} s of {', '.join(series)} from the simulator")
@@ -304,10 +371,11 @@ def _record_demo(cities: list[str], seconds: float, *, verbose: bool) -> int:
                 partition_key=key,
                 instance=instance,
                 raise_on_error=False,
-                run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "WARNING"}}}},
+                run_config={"loggers": {"console": {"config": {"log_level": _log_level(verbose)}}}},
             )
             if not result.success:
-                print(f"  {ticker} {day}: FAILED, see the run in the Dagster UI", file=sys.stderr)
+                for failure in failed_partitions(instance, [result.run_id]):
+                    print(f"error: {failure.line()}", file=sys.stderr)
                 code = 1
                 continue
             [event] = result.asset_materializations_for_node("highres__book_snapshots")
@@ -330,7 +398,9 @@ def cmd_backfill(args) -> int:
 
 
 def cmd_report(args) -> int:
-    return _range_reports([args.city], args.start, args.end, mode=None, verbose=args.verbose, out=args.out)
+    cities = _city_list(args.city, "--city")
+    _check_days(args.start, args.end)
+    return _range_reports(cities, args.start, args.end, mode=None, verbose=args.verbose, out=args.out)
 
 
 def cmd_doctor(args) -> int:
@@ -388,13 +458,13 @@ def cmd_parse_cli(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kalshi-wx", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser = _Parser(prog="kalshi-wx", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging, run logs and tracebacks")
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="materialize the whole graph on the offline simulator")
     demo.add_argument("--cities", default=",".join(DEMO_CITIES), help="comma-separated city keys")
-    demo.add_argument("--start", type=date.fromisoformat, default=DEMO_START, help="first climate day")
+    demo.add_argument("--start", type=_date, default=DEMO_START, help="first climate day")
     demo.add_argument(
         "--days", type=int, default=4, help="climate days: models train on all but the last, which they then trade"
     )
@@ -406,8 +476,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     backfill = sub.add_parser("backfill", help="materialize the raw layer for cities x a date range")
     backfill.add_argument("--cities", required=True, help="comma-separated city keys, or 'all'")
-    backfill.add_argument("--start", type=date.fromisoformat, required=True)
-    backfill.add_argument("--end", type=date.fromisoformat, required=True, help="inclusive")
+    backfill.add_argument("--start", type=_date, required=True)
+    backfill.add_argument("--end", type=_date, required=True, help="inclusive")
     backfill.add_argument(
         "--warmup-days", type=int, default=0, help="earlier days of weather to materialize first (for the fit)"
     )
@@ -427,7 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
     highres_sub = highres.add_subparsers(dest="action", required=True)
     export = highres_sub.add_parser("export", help="one series-day as JSONL (gzip when --out ends in .gz)")
     export.add_argument("--series", required=True)
-    export.add_argument("--date", type=date.fromisoformat, required=True, help="the recording day")
+    export.add_argument("--date", type=_date, required=True, help="the recording day")
     export.add_argument("--out", type=Path, required=True)
     export.set_defaults(func=cmd_highres)
     import_ = highres_sub.add_parser("import", help="file a JSONL(.gz) recording into $KALSHI_WX_HOME/highres")
@@ -437,9 +507,9 @@ def build_parser() -> argparse.ArgumentParser:
     import_.set_defaults(func=cmd_highres)
 
     report = sub.add_parser("report", help="write the HTML backtest report for a city and date range")
-    report.add_argument("--city", required=True, choices=list(settings().cities))
-    report.add_argument("--start", type=date.fromisoformat, required=True)
-    report.add_argument("--end", type=date.fromisoformat, required=True, help="inclusive")
+    report.add_argument("--city", required=True, help="a city key of config/cities.yaml")
+    report.add_argument("--start", type=_date, required=True)
+    report.add_argument("--end", type=_date, required=True, help="inclusive")
     report.add_argument("--out", help="directory (default $KALSHI_WX_HOME/artifacts/reports)")
     report.set_defaults(func=cmd_report)
 
@@ -468,12 +538,33 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command; a user error (bad config, variable, argument, file, locked warehouse) is one line on
+    stderr and exit code 2, a traceback only with ``--verbose``."""
     from dotenv import load_dotenv
+
+    from kalshi_wx.warehouse.backends import WarehouseLockedError
 
     load_dotenv()  # secrets may live in .env; they are read from the environment only
     args = build_parser().parse_args(argv)
-    if getattr(args, "cities", None) == "all":
-        args.cities = ",".join(settings().cities)
+    try:
+        return _run(args)
+    except (UsageError, ConfigError, PayloadError, WarehouseLockedError, OSError) as exc:
+        if args.verbose:
+            raise
+        print(f"kalshi-wx {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"kalshi-wx {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.verbose:
+            raise
+        first = (str(exc).strip().splitlines() or [""])[0]
+        print(f"kalshi-wx {args.command}: {type(exc).__name__}: {first} (--verbose shows where)", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
     level = logging.DEBUG if args.verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(message)s")
     # Libraries that set their own loggers to INFO (dagster-dbt) still stop at the console's level.

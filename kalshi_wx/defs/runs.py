@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import dagster as dg
 
 from kalshi_wx.defs.partitions import city_date_key
+from kalshi_wx.defs.run_errors import FailedPartition, failed_partitions
 
 log = logging.getLogger(__name__)
 
@@ -22,9 +23,15 @@ class PartitionOutcome:
     key: str
     success: bool
     seconds: float
+    run_id: str
     failed_checks: list[str] = field(default_factory=list)
-    error: str | None = None
+    failures: list[FailedPartition] = field(default_factory=list)  # each failed step's root cause
     materializations: dict[str, Mapping[str, dg.MetadataValue]] = field(default_factory=dict)  # asset key -> metadata
+
+    @property
+    def error(self) -> str | None:
+        """Every failed step as ``partition (run id): step: root cause``, on one line."""
+        return "; ".join(f.line() for f in self.failures) or None
 
 
 def _execute(job: dg.JobDefinition, log_level: str, **kwargs) -> dg.ExecuteInProcessResult:
@@ -44,24 +51,19 @@ def _console(log_level: str) -> dict:
     return {"loggers": {"console": {"config": {"log_level": log_level}}}}
 
 
-def _outcome(key: str, result: dg.ExecuteInProcessResult, started: float) -> PartitionOutcome:
+def _outcome(
+    key: str, result: dg.ExecuteInProcessResult, instance: dg.DagsterInstance, started: float
+) -> PartitionOutcome:
     failed_checks = [
         f"{e.asset_key.to_user_string()}:{e.check_name}" for e in result.get_asset_check_evaluations() if not e.passed
     ]
-    error = None
-    if not result.success:
-        failures = [
-            (e.step_key, e.step_failure_data.error)
-            for e in result.all_events
-            if e.is_step_failure and e.step_failure_data
-        ]
-        error = "; ".join(f"{step}: {err.message.strip() if err else 'no error info'}" for step, err in failures)
     materializations = {
         e.materialization.asset_key.to_user_string(): e.materialization.metadata
         for e in result.get_asset_materialization_events()
     }
+    failures = [] if result.success else failed_partitions(instance, [result.run_id])
     return PartitionOutcome(
-        key, result.success, time.monotonic() - started, failed_checks, error or None, materializations
+        key, result.success, time.monotonic() - started, result.run_id, failed_checks, failures, materializations
     )
 
 
@@ -73,11 +75,19 @@ def partition_keys(cities: Sequence[str], start: date, end: date) -> list[dg.Mul
     return [city_date_key(c, d) for c in cities for d in days]
 
 
-def run_series(defs: dg.Definitions, instance: dg.DagsterInstance, *, log_level: str = "WARNING") -> bool:
+def run_series_job(
+    defs: dg.Definitions, instance: dg.DagsterInstance, *, log_level: str = "WARNING"
+) -> PartitionOutcome:
+    """One run of ``kalshi/series`` (unpartitioned: every configured series' fee schedule)."""
+    started = time.monotonic()
     result = _execute(
         defs.resolve_job_def("kalshi_series"), log_level, instance=instance, run_config=_console(log_level)
     )
-    return result.success
+    return _outcome("kalshi/series", result, instance, started)
+
+
+def run_series(defs: dg.Definitions, instance: dg.DagsterInstance, *, log_level: str = "WARNING") -> bool:
+    return run_series_job(defs, instance, log_level=log_level).success
 
 
 def run_partitions(
@@ -96,7 +106,7 @@ def run_partitions(
     for i, key in enumerate(keys, start=1):
         started = time.monotonic()
         result = _execute(job, log_level, partition_key=key, instance=instance, run_config=run_config)
-        outcome = _outcome(str(key), result, started)
+        outcome = _outcome(str(key), result, instance, started)
         outcomes.append(outcome)
         if on_progress:
             on_progress(i, len(keys), outcome)
@@ -120,4 +130,4 @@ def run_city_job(
     result = _execute(
         defs.resolve_job_def(job_name), log_level, partition_key=city, instance=instance, run_config=run_config
     )
-    return _outcome(city, result, started)
+    return _outcome(city, result, instance, started)

@@ -317,6 +317,12 @@ def read_yaml(path: Path) -> Any:
         return yaml.load(path.read_text(), Loader=_DecimalLoader)  # noqa: S506 - a SafeLoader subclass
     except FileNotFoundError:
         raise ConfigError(f"{path}: not found") from None
+    except yaml.MarkedYAMLError as exc:
+        # The mark is where the parser gave up; PyYAML's own text quotes "<unicode string>" and a caret.
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        what = " ".join(part for part in (exc.context, exc.problem) if part)
+        raise ConfigError(f"{path}: {where}not valid YAML: {what}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
 
