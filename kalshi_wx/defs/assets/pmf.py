@@ -10,6 +10,7 @@ import numpy as np
 import polars as pl
 
 from kalshi_wx.core.climate_day import climate_day_window
+from kalshi_wx.core.pmf.frames import hazard_frame
 from kalshi_wx.core.pmf.fusion import fuse, market_pmf
 from kalshi_wx.core.pmf.hazard import Ar1Params, ladder_arrays, simulate_bracket_pmf
 from kalshi_wx.core.pmf.hazard_fit import fit_ar1, prior_params
@@ -146,25 +147,8 @@ def hazard_pmf(
     seed = stable_seed(SETTINGS.hazard.seed, city_key, day.isoformat()) % 2**63
     context.log.info(f"simulating {SETTINGS.hazard.n_paths} paths x 1440 minutes, baseline from {baseline_source}")
     result = simulate_bracket_pmf(baseline, minute_idx, temps, params, lo, hi, SETTINGS.hazard.n_paths, seed)
-    minutes = pl.datetime_range(
-        window[0], window[1] - timedelta(minutes=1), interval="1m", time_unit="us", time_zone="UTC", eager=True
-    )
-    frame = pl.concat(
-        [
-            pl.DataFrame(
-                {
-                    "city": city_key,
-                    "climate_date": day,
-                    "ticker": bracket.ticker,
-                    "ts": minutes,
-                    "running_max_f": result.running_max_f,
-                    "p_wx": result.p_wx[:, j],
-                    "hazard_next_5m": result.hazard_next_5m,
-                    "hazard_next_60m": result.hazard_next_60m,
-                }
-            )
-            for j, bracket in enumerate(ladder)
-        ]
+    frame = hazard_frame(result, ladder, window).select(
+        pl.lit(city_key).alias("city"), pl.lit(day).alias("climate_date"), pl.all()
     )
     return dg.Output(frame, metadata={"baseline": baseline_source, "n_paths": SETTINGS.hazard.n_paths, "seed": seed})
 
