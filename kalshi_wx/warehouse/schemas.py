@@ -115,6 +115,12 @@ HAZARD_PARAMS = _partitioned(
     method=pl.Utf8,  # "fit" or "prior" (too few trailing days)
     trailing_high_f=pl.Float64,  # mean observed high/low of the trailing days: the baseline
     trailing_low_f=pl.Float64,  # shape when no forecast was issued before the day (null if none)
+    # Observation model: P(CLI high - rounded record max = d) on a complete record, d = 0..3 (3 = 3 or more).
+    p_excess_0f=pl.Float64,
+    p_excess_1f=pl.Float64,
+    p_excess_2f=pl.Float64,
+    p_excess_3f=pl.Float64,
+    excess_days=pl.Int32,  # complete trailing days the excess was fitted on (the rest is its prior)
 )
 
 HAZARD_PMF = _partitioned(

@@ -268,3 +268,47 @@ def test_single_bracket_ladder_is_certain(sim_day):
     lo, hi = np.array([OPEN_LO]), np.array([OPEN_HI])
     result = simulate_bracket_pmf(sim_day["baseline"], sim_day["minutes"], sim_day["temps"], PARAMS, lo, hi, 8, 1)
     assert np.all(result.p_wx == 1.0)
+
+
+def test_kernel_equals_reference_with_excess_and_holes(sim_day):
+    m, t = sim_day["minutes"], sim_day["temps"]
+    keep = (m < 600) | (m > 840)  # a four-hour hole over the afternoon
+    noise = np.random.default_rng(5).standard_normal((300, MINUTES - 1))
+    excess = np.random.default_rng(6).integers(0, 3, 300)
+    kwargs = {"n_paths": 300, "noise": noise, "excess": excess}
+    assert_same(
+        run(simulate_bracket_pmf, sim_day, m[keep], t[keep], **kwargs),
+        run(simulate_bracket_pmf_reference, sim_day, m[keep], t[keep], **kwargs),
+    )
+
+
+def test_a_peak_inside_a_hole_is_simulated_not_held_flat():
+    """Flat 70 °F observations with the afternoon missing, under a baseline that peaks at 85 °F there."""
+    baseline = 70.0 + 15.0 * np.exp(-(((np.arange(MINUTES) - 780) / 90.0) ** 2))
+    minutes = np.arange(0, MINUTES, 5)
+    lo, hi = np.array([OPEN_LO, 71, 76]), np.array([70, 75, OPEN_HI])
+    params = Ar1Params(phi=0.99, sigma_by_hour=np.full(24, 0.2), n_days=0, n_pairs=0)
+
+    def end_of_day(observed: np.ndarray, **kwargs) -> np.ndarray:
+        temps = np.full(observed.size, 70.0)
+        return simulate_bracket_pmf(baseline, observed, temps, params, lo, hi, 2000, 3, **kwargs).p_wx[-1]
+
+    gappy = minutes[(minutes < 600) | (minutes > 960)]
+    with_hole, complete = end_of_day(gappy), end_of_day(minutes)
+    assert complete == pytest.approx([1.0, 0.0, 0.0])  # every 5 minutes seen at 70: settled
+    # Pinned at 70 on both sides, the bridged path still rises under the baseline's peak in between.
+    assert with_hole[0] < 0.9 and with_hole[1] + with_hole[2] > 0.1
+    assert end_of_day(gappy, hole_minutes=400)[0] == pytest.approx(1.0)  # the same gap as ordinary spacing
+
+
+def test_the_excess_lifts_the_settled_value_and_never_below_the_running_max(sim_day):
+    m, t = sim_day["minutes"], sim_day["temps"]
+    level = int(round_half_up(t.max()))
+    lo, hi = np.array([OPEN_LO, level, level + 1]), np.array([level - 1, level, OPEN_HI])
+    excess = np.array([0, 1] * 200)
+    args = (sim_day["baseline"], m, t, PARAMS, lo, hi, 400, 11)
+    flat = simulate_bracket_pmf(*args).p_wx[-1]
+    lifted = simulate_bracket_pmf(*args, excess=excess).p_wx[-1]
+    assert flat == pytest.approx([0.0, 1.0, 0.0]) and lifted == pytest.approx([0.0, 0.5, 0.5])
+    with pytest.raises(ValueError, match="excess must be"):
+        simulate_bracket_pmf(*args, excess=-excess)
