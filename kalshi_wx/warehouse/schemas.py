@@ -132,6 +132,7 @@ HAZARD_PMF = _partitioned(
     p_wx=pl.Float64,
     hazard_next_5m=pl.Float64,
     hazard_next_60m=pl.Float64,
+    baseline=pl.Utf8,  # forecast | climatology: what the day's baseline path was built from
 )
 
 FUSED_PMF = _partitioned(

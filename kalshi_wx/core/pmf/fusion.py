@@ -12,7 +12,9 @@ The pool is logit-linear per bracket,
 
     logit p_fused = (1 - w) logit p_wx + w logit p_mkt,    w = w_mkt_max * liquidity * (1 - hazard_shift * h60),
 
-then renormalised over the ladder (``p_fused_norm``). The weight shrinks while a new high is likely
+then renormalised over the ladder (``p_fused_norm``). ``w_mkt_max`` is higher
+(``w_mkt_max_climatology``) on a day whose weather model had no forecast, only a climatology
+baseline: on real days such a model is far less sharp than the market. The weight shrinks while a new high is likely
 within the hour (high hazard), when observations move faster than prices. Only brackets the
 running maximum has ruled out are 0; every other bracket keeps at least ``eps`` before the
 renormalisation, so a sharp model can never turn a tail into a certain loss.
@@ -36,6 +38,7 @@ class FusionSettings:
     eps: Real = 1e-4  # probabilities are clipped to [eps, 1 - eps] before the logit; the floor of a live bracket
     max_stale_minutes: Whole = 30  # how long a two-sided quote may be carried forward
     w_mkt_max: Real = 0.6  # market weight at full liquidity and zero hazard
+    w_mkt_max_climatology: Real = 0.95  # ... when the weather model had no forecast, only a climatology
     spread_full_trust: Real = 0.02  # ladder-mean spread (dollars) at or below which liquidity = 1
     spread_no_trust: Real = 0.20  # ... at or above which liquidity = 0
     hazard_shift: Real = 0.5  # fraction of the market weight removed at hazard_next_60m = 1
@@ -44,8 +47,8 @@ class FusionSettings:
     def __post_init__(self) -> None:
         if not 0 < self.eps < 0.5:
             raise ValueError(f"fusion eps {self.eps} must lie in (0, 0.5)")
-        if not 0 <= self.w_mkt_max <= 1 or not 0 <= self.hazard_shift <= 1:
-            raise ValueError("fusion w_mkt_max and hazard_shift must lie in [0, 1]")
+        if not 0 <= self.w_mkt_max <= 1 or not 0 <= self.w_mkt_max_climatology <= 1 or not 0 <= self.hazard_shift <= 1:
+            raise ValueError("fusion w_mkt_max, w_mkt_max_climatology and hazard_shift must lie in [0, 1]")
         if not 0 <= self.spread_full_trust < self.spread_no_trust:
             raise ValueError("fusion spread_full_trust must be below spread_no_trust")
         if not self.trade_age_half_life_minutes > 0:
@@ -56,8 +59,11 @@ def ruled_out(running_max_f: pl.Expr, cap: pl.Expr) -> pl.Expr:
     """A bracket whose whole-degree top ``cap`` (null = open above) is below the rounded running max.
 
     The CLI maximum is never below the observed maximum (rounded half up, as ``hazard.round_half_up``).
+    Before the first observation the running max is null or NaN (``hazard_pmf`` stores NaN), and
+    nothing is ruled out: polars orders NaN above every number, so it must not reach the comparison.
     """
-    return cap.is_not_null() & running_max_f.is_not_null() & ((running_max_f + 0.5).floor() > cap)
+    known = running_max_f.fill_nan(None)
+    return (cap.is_not_null() & known.is_not_null() & ((known + 0.5).floor() > cap)).fill_null(False)
 
 
 def _normalised(priced: pl.DataFrame, caps: Mapping[str, int | None] | None) -> pl.DataFrame:
@@ -133,8 +139,9 @@ def trade_pmf(
 
     ``trades`` has ticker, ts, yes_price (as ``kalshi.trades``); ``minutes`` are the UTC minute starts
     to price; ``tickers`` is the ladder. ``liquidity`` halves every ``trade_age_half_life_minutes`` of
-    the ladder's mean last-trade age (live brackets only). A bracket that has not traded yet has no
-    price, so neither has the minute, unless the running max has ruled it out.
+    the ladder's last-trade age (weighted by ``p_mkt``, so ruled-out brackets do not count). A bracket
+    that has not traded yet has no price, so neither has the minute, unless the running max has ruled
+    it out.
     """
     grid = pl.DataFrame({"ticker": tickers}).join(pl.DataFrame({"ts": minutes}), how="cross").sort("ts")
     tape = (
@@ -148,9 +155,11 @@ def trade_pmf(
     if running_max is not None:
         priced = priced.join(running_max.select("ts", "running_max_f").unique("ts"), on="ts", how="left")
     priced = _normalised(priced, caps)
+    # The ladder's age is the probability-weighted mean of its last trades' ages: a far tail that last
+    # traded at dawn carries little of the market's opinion, the favourites carry most of it.
     age_minutes = (pl.col("ts") - pl.col("traded_at")).dt.total_seconds() / 60.0
-    live_age = pl.when(pl.col("p_mkt") > 0).then(age_minutes)
-    liquidity = (0.5 ** (live_age.mean().over("ts") / settings.trade_age_half_life_minutes)).fill_null(0.0)
+    age = (pl.col("p_mkt") * age_minutes).sum().over("ts") / pl.col("p_mkt").sum().over("ts")
+    liquidity = (0.5 ** (age / settings.trade_age_half_life_minutes)).fill_null(0.0).fill_nan(0.0)
     return priced.select("ticker", "ts", "p_mkt", liquidity.alias("liquidity")).sort("ticker", "ts")
 
 
@@ -186,20 +195,23 @@ def fuse(
     settings: FusionSettings,
     caps: Mapping[str, int | None],
 ) -> pl.DataFrame:
-    """Join the weather PMF (ticker, ts, p_wx, running_max_f, hazard_next_60m) with a market PMF and pool.
+    """Join the weather PMF (ticker, ts, p_wx, running_max_f, hazard_next_60m, baseline) with a market PMF and pool.
 
     ``market`` is ``market_pmf`` or ``trade_pmf`` output; ``caps`` maps each ticker to its bracket's
     whole-degree top (None = open above). Returns ticker, ts, p_wx, p_mkt, w_mkt, p_fused,
     p_fused_norm (p_fused_norm sums to 1 per minute).
     """
     cap = pl.col("ticker").replace_strict(dict(caps), default=None, return_dtype=pl.Int64)
-    joined = hazard.select("ticker", "ts", "p_wx", "running_max_f", "hazard_next_60m").join(
+    joined = hazard.select("ticker", "ts", "p_wx", "running_max_f", "hazard_next_60m", "baseline").join(
         market.select(MARKET_COLUMNS), on=["ticker", "ts"], how="left"
+    )
+    w_max = (
+        pl.when(pl.col("baseline") == "climatology").then(settings.w_mkt_max_climatology).otherwise(settings.w_mkt_max)
     )
     w_mkt = (
         pl.when(pl.col("p_mkt").is_null())
         .then(0.0)
-        .otherwise(settings.w_mkt_max * pl.col("liquidity") * (1 - settings.hazard_shift * pl.col("hazard_next_60m")))
+        .otherwise(w_max * pl.col("liquidity") * (1 - settings.hazard_shift * pl.col("hazard_next_60m")))
     )
     z = (1 - pl.col("w_mkt")) * _logit(pl.col("p_wx"), settings.eps) + pl.col("w_mkt") * _logit(
         pl.col("p_mkt").fill_null(0.5), settings.eps

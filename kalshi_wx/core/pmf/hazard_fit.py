@@ -107,10 +107,20 @@ def climatology_baseline(
     return np.where(m < t_min, night, np.where(m < t_max, rise, evening))
 
 
-def prior_params(n_days: int = 0, n_pairs: int = 0) -> Ar1Params:
-    """Parameters for too little history: 3-hour memory, 2 °F stationary sd, flat across hours."""
-    phi = math.exp(-1.0 / PRIOR_EFOLD_MINUTES)
-    sigma = PRIOR_STATIONARY_SD_F * math.sqrt(1.0 - phi * phi)
+def prior_params(
+    n_days: int = 0,
+    n_pairs: int = 0,
+    stationary_sd_f: float = PRIOR_STATIONARY_SD_F,
+    efold_minutes: float = PRIOR_EFOLD_MINUTES,
+) -> Ar1Params:
+    """Parameters for too little history: flat across hours, 3-hour memory and 2 °F stationary sd unless given.
+
+    For a climatology baseline the caller passes that climatology's own error (``inputs.climatology_spread``)
+    and a day-long memory: a day is warmer or cooler than the climatology all day, and a short
+    memory would let the path's maximum wander upward over the day's many independent stretches.
+    """
+    phi = math.exp(-1.0 / efold_minutes)
+    sigma = stationary_sd_f * math.sqrt(1.0 - phi * phi)
     return Ar1Params(phi=phi, sigma_by_hour=np.full(24, sigma), n_days=n_days, n_pairs=n_pairs, source="prior")
 
 

@@ -154,9 +154,34 @@ def params_from_history(
     climatology_days: int,
     min_fit_days: int,
 ) -> tuple[Ar1Params, int]:
-    """The residual model fitted on trailing days (``fit_days``), or the prior with too few; and the day count."""
+    """The residual model fitted on trailing days (``fit_days``), or the prior with too few; and the day count.
+
+    With too few days of intraday records and no forecasts, the baseline will be the climatology of
+    official highs, so the prior's spread is that climatology's own error (``climatology_spread``).
+    """
     days = fit_days(obs, forecasts, daily, std_offset=std_offset, climatology_days=climatology_days)
-    return (fit_ar1(days) if len(days) >= min_fit_days else prior_params(len(days))), len(days)
+    if len(days) >= min_fit_days:
+        return fit_ar1(days), len(days)
+    spread = climatology_spread(daily, climatology_days) if forecasts.is_empty() else None
+    if spread is None:
+        return prior_params(len(days)), len(days)
+    return prior_params(len(days), stationary_sd_f=spread, efold_minutes=CLIMATOLOGY_EFOLD_MINUTES), len(days)
+
+
+MIN_SPREAD_DAYS = 5  # fewer departures than this: keep the prior's spread
+CLIMATOLOGY_EFOLD_MINUTES = 1440.0  # a departure from the climatology lasts the day
+
+
+def climatology_spread(daily: pl.DataFrame, n_days: int) -> float | None:
+    """RMS departure of each day's high from the trailing climatology built for it (days before it only)."""
+    departures = []
+    for row in daily.iter_rows(named=True):
+        climatology = trailing_high_low(daily, row["climate_date"], n_days)
+        if climatology is not None:
+            departures.append(row["high"] - climatology[0])
+    if len(departures) < MIN_SPREAD_DAYS:
+        return None
+    return float(np.sqrt(np.mean(np.square(departures))))
 
 
 def record_resolution(obs: pl.DataFrame, default: int = 5) -> int:

@@ -167,6 +167,7 @@ def hazard_pmf(
                     "p_wx": result.p_wx[:, j],
                     "hazard_next_5m": result.hazard_next_5m,
                     "hazard_next_60m": result.hazard_next_60m,
+                    "baseline": baseline_source,
                 }
             )
             for j, bracket in enumerate(ladder)

@@ -48,9 +48,18 @@ def known(frame: pl.DataFrame) -> pl.DataFrame:
 CAPS = {"A": 80, "B": 82, "C": None}
 
 
-def hazard(p_wx: dict[str, list[float]], h60: float = 0.0, running_max: float | None = None) -> pl.DataFrame:
+def hazard(
+    p_wx: dict[str, list[float]], h60: float = 0.0, running_max: float | None = None, baseline: str = "forecast"
+) -> pl.DataFrame:
     rows = [
-        {"ticker": t, "ts": T0 + timedelta(minutes=i), "p_wx": p, "hazard_next_60m": h60, "running_max_f": running_max}
+        {
+            "ticker": t,
+            "ts": T0 + timedelta(minutes=i),
+            "p_wx": p,
+            "hazard_next_60m": h60,
+            "running_max_f": running_max,
+            "baseline": baseline,
+        }
         for t, ps in p_wx.items()
         for i, p in enumerate(ps)
     ]
@@ -114,6 +123,10 @@ def test_pool_sums_to_one_and_zeroes_only_brackets_the_running_max_rules_out():
     for market in (market_pmf(book, settings, running_max=alive, caps=CAPS), market_pmf(candles({}), settings)):
         tail = fuse(alive, market, settings, CAPS).filter(pl.col("ticker") == "A")["p_fused_norm"]
         assert (tail > 0).all()
+    # Before the first observation hazard_pmf's running max is NaN: nothing is ruled out yet.
+    unseen = hazard({"A": [0.0, 0.0], "B": [0.7, 0.6], "C": [0.3, 0.4]}, running_max=float("nan"))
+    early = fuse(unseen, market_pmf(book, settings, running_max=unseen, caps=CAPS), settings, CAPS)
+    assert (early["p_fused_norm"] > 0).all() and (early["p_mkt"] > 0).all()
 
 
 def test_trade_pmf_takes_each_brackets_last_trade_and_trusts_it_less_with_age():
@@ -131,14 +144,15 @@ def test_trade_pmf_takes_each_brackets_last_trade_and_trusts_it_less_with_age():
     assert at[minutes[0]]["A"] is None  # C has not traded yet: no market PMF
     assert at[minutes[1]] == pytest.approx({"A": 0.2 / 1.1, "B": 0.5 / 1.1, "C": 0.4 / 1.1})
     liquidity = dict(zip(frame["ts"], frame["liquidity"], strict=False))
-    assert liquidity[minutes[1]] == pytest.approx(0.5 ** ((1 + 2 + 0) / 3 / 60))  # ages 1, 2, 0 minutes
-    assert liquidity[minutes[2]] == pytest.approx(0.5 ** ((61 + 62 + 60) / 3 / 60))
+    # ages 1, 2, 0 minutes, weighted 0.2, 0.5, 0.4 (over 1.1)
+    assert liquidity[minutes[1]] == pytest.approx(0.5 ** ((0.2 * 1 + 0.5 * 2 + 0.4 * 0) / 1.1 / 60))
+    assert liquidity[minutes[2]] == pytest.approx(0.5 ** ((0.2 * 61 + 0.5 * 62 + 0.4 * 60) / 1.1 / 60))
     # A running max of 81 rules A out: its stale price no longer counts, and neither does its age.
     running = pl.DataFrame({"ts": minutes, "running_max_f": [81.0] * 3})
     dead = trade_pmf(tape, minutes, settings, tickers=["A", "B", "C"], running_max=running, caps=CAPS)
     row = dead.filter(pl.col("ts") == minutes[1]).sort("ticker")
     assert row["p_mkt"].to_list() == pytest.approx([0.0, 0.5 / 0.9, 0.4 / 0.9])
-    assert row["liquidity"][0] == pytest.approx(0.5 ** ((2 + 0) / 2 / 60))
+    assert row["liquidity"][0] == pytest.approx(0.5 ** ((0.5 * 2 + 0.4 * 0) / 0.9 / 60))
 
 
 def test_equal_opinions_pool_to_themselves_and_missing_market_means_weather_only():
@@ -162,6 +176,8 @@ def test_market_weight_falls_with_spread_and_with_hazard():
     assert w_tight == pytest.approx(settings.w_mkt_max)
     assert 0 < w_wide < w_tight
     assert w_hazard == pytest.approx(settings.w_mkt_max * (1 - settings.hazard_shift))
+    w_climatology = fuse(hazard(wx, baseline="climatology"), tight, settings, CAPS)["w_mkt"][0]
+    assert w_climatology == pytest.approx(settings.w_mkt_max_climatology)
 
 
 def test_bad_settings_are_refused():
