@@ -3,6 +3,7 @@
 No `from __future__ import annotations` here: Dagster validates the `context` annotation.
 """
 
+import base64
 from datetime import timedelta
 
 import dagster as dg
@@ -23,10 +24,13 @@ from kalshi_wx.core.pmf.inputs import (
 )
 from kalshi_wx.core.seeds import stable_seed
 from kalshi_wx.core.settlement import settled_winners
-from kalshi_wx.defs.assets.common import MARKETS_INPUT, warehouse_asset
+from kalshi_wx.defs.assets.common import MARKETS_INPUT, OWNERS, warehouse_asset
 from kalshi_wx.defs.diagnostics import pmf_diagnostics
-from kalshi_wx.defs.partitions import partition_day
-from kalshi_wx.defs.settings import settings
+from kalshi_wx.defs.evaluation import evaluate_window
+from kalshi_wx.defs.partitions import city_of, city_of_city_day, city_partitions, partition_day
+from kalshi_wx.defs.settings import kalshi_wx_home, settings
+from kalshi_wx.reports.markdown import markdown_table
+from kalshi_wx.reports.plots import reliability_png
 from kalshi_wx.warehouse.resource import Warehouse
 from kalshi_wx.warehouse.schemas import FORECAST, SETTLEMENT, STATION_OBS
 
@@ -209,3 +213,36 @@ def fused_pmf(
     )
     return dg.Output(frame, metadata=metadata)
 
+
+@dg.asset(
+    key=["pmf", "forecast_scores"],
+    group_name="pmf",
+    kinds={"polars", "matplotlib"},
+    owners=OWNERS,
+    partitions_def=city_partitions,
+    deps=[dg.AssetDep(["pmf", name], partition_mapping=city_of_city_day) for name in ("hazard_pmf", "fused_pmf")],
+)
+def forecast_scores(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Brier, log loss and p(winner) of p_wx, p_mkt, p_fused_norm and persistence over a window of settled days."""
+    city_key = city_of(context.partition_key)
+    end = warehouse.latest_settled_day(city_key)
+    if end is None:
+        raise dg.Failure(description=f"no settled day for {city_key} in the warehouse: materialize weather/settlement")
+    start = end - timedelta(days=SETTINGS.diagnostics.score_window_days - 1)
+    result = evaluate_window(warehouse, settings().city(city_key), start, end, SETTINGS, progress=context.log.info)
+    out = kalshi_wx_home() / "artifacts" / "forecast_scores"
+    out.mkdir(parents=True, exist_ok=True)
+    metadata: dict = {
+        "window": f"{start}..{end}",
+        "days_scored": result.days.height,
+        "scores": dg.MetadataValue.md(markdown_table(result.table)),
+        "paired_brier_differences": dg.MetadataValue.md(markdown_table(result.paired)),
+    }
+    for pmf, (p, outcome) in result.reliability.items():
+        png = reliability_png(p, outcome, f"{pmf} reliability, {city_key} {start}..{end}")
+        path = out / f"reliability_{city_key}_{start}_{end}_{pmf}.png"
+        path.write_bytes(png)
+        metadata[f"reliability_{pmf}"] = dg.MetadataValue.md(
+            f"![{pmf} reliability](data:image/png;base64,{base64.b64encode(png).decode()})"
+        )
+    return dg.MaterializeResult(metadata=metadata)
