@@ -28,7 +28,8 @@ where ``H_t`` and ``D`` are the observation model (``core/pmf/observation.py``):
 * **Excess.** ``D >= 0`` is the CLI's excess over the rounded maximum of a complete record of this
   resolution (the 1-minute peaks a 5-minute or hourly record misses), fitted on past days; one
   draw per path (``observation.draw_excess``). Because ``D >= 0`` and the bridges pass through the
-  observations, only brackets below ``round(M_t)`` can get probability 0.
+  observations, only brackets below ``round(M_t)`` are impossible; ``floor_live_brackets`` lifts
+  every other bracket that no simulated path reached to one path's worth.
 
 Rounding: the NWS CLI maximum is the ASOS whole-degree maximum of its internal readings, i.e. the
 maximum of the rounded minute values, which equals the rounded maximum because rounding is
@@ -133,6 +134,20 @@ def round_half_up(x: _Floats) -> _Floats: ...
 def round_half_up(x: float | _Floats) -> np.float64 | _Floats:
     """The CLI's whole-degree rounding, ``floor(x + 0.5)``."""
     return np.floor(np.asarray(x, dtype=np.float64) + 0.5)
+
+
+def floor_live_brackets(p_wx: np.ndarray, running_max_f: np.ndarray, ladder_hi: np.ndarray, floor: float) -> _Floats:
+    """``p_wx`` with every bracket the running max has not ruled out at ``floor`` or above, rows renormalised.
+
+    A bracket no simulated path reached is improbable, not impossible: a finite Monte Carlo must not
+    hand the fusion (or a trader) a certain loss. Ruled out means its top is below the rounded
+    running max (NaN before the first observation: nothing is ruled out).
+    """
+    level = np.where(np.isfinite(running_max_f), round_half_up(np.nan_to_num(running_max_f, nan=-1e18)), -np.inf)
+    live = np.asarray(ladder_hi)[None, :] >= level[:, None]
+    floored = np.where(live, np.maximum(p_wx, floor), 0.0)
+    out: _Floats = floored / floored.sum(axis=1, keepdims=True)
+    return out
 
 
 def ladder_arrays(ladder: Sequence[Bracket]) -> tuple[np.ndarray, np.ndarray]:

@@ -9,6 +9,7 @@ from the day's own high and low.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, timedelta
 from typing import cast
 
@@ -17,7 +18,13 @@ import polars as pl
 
 from kalshi_wx.core.brackets import Bracket, brackets_of, validate_ladder
 from kalshi_wx.core.climate_day import climate_day_window
-from kalshi_wx.core.pmf.hazard import Ar1Params, HazardResult, ladder_arrays, simulate_bracket_pmf
+from kalshi_wx.core.pmf.hazard import (
+    Ar1Params,
+    HazardResult,
+    floor_live_brackets,
+    ladder_arrays,
+    simulate_bracket_pmf,
+)
 from kalshi_wx.core.pmf.hazard_fit import baseline_from_forecast, climatology_baseline, fit_ar1, prior_params
 from kalshi_wx.core.pmf.observation import MAX_EXCESS_F, ExcessFit, draw_excess, excess_pmf, hole_minutes, record_excess
 
@@ -231,7 +238,9 @@ def day_hazard(
         excess=draw_excess(excess, n_paths, seed % 2**32),
         hole_minutes=hole_minutes(record_resolution(station_obs)),
     )
-    return result, source
+    # One path's worth: the least the simulation could have said about a bracket it never reached.
+    p_wx = floor_live_brackets(result.p_wx, result.running_max_f, hi, 1.0 / n_paths)
+    return dataclasses.replace(result, p_wx=p_wx), source
 
 
 EXCESS_COLUMNS = tuple(f"p_excess_{d}f" for d in range(MAX_EXCESS_F + 1))

@@ -312,3 +312,14 @@ def test_the_excess_lifts_the_settled_value_and_never_below_the_running_max(sim_
     assert flat == pytest.approx([0.0, 1.0, 0.0]) and lifted == pytest.approx([0.0, 0.5, 0.5])
     with pytest.raises(ValueError, match="excess must be"):
         simulate_bracket_pmf(*args, excess=-excess)
+
+
+def test_floor_keeps_live_brackets_above_zero_and_ruled_out_ones_at_zero():
+    p = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+    running = np.array([70.4, 70.5, np.nan])  # rounds to 70, to 71; nothing observed yet
+    hi = np.array([70, 72, OPEN_HI])  # <= 70, 71-72, >= 73
+    floored = hazard.floor_live_brackets(p, running, hi, 0.01)
+    np.testing.assert_allclose(floored.sum(axis=1), 1.0)
+    assert (floored[0] > 0).all() and floored[0, 1] > 0.98
+    assert floored[1, 0] == 0.0 and floored[1, 1] > 0  # 70 is ruled out by 71, 71-72 is not
+    assert (floored[2] > 0).all()
