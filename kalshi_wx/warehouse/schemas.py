@@ -109,6 +109,7 @@ HAZARD_PARAMS = _partitioned(
     hour_lst=pl.Int32,  # hour of the climate day, local standard time
     phi=pl.Float64,  # per-minute AR(1) coefficient of the residual against the baseline
     sigma=pl.Float64,  # per-minute innovation sd (degF) for this hour
+    noise_sd=pl.Float64,  # white measurement noise (degF) of each reading, on top of the AR(1)
     fit_start=pl.Date,  # trailing fit window, always ending before climate_date
     fit_end=pl.Date,
     n_days=pl.Int32,

@@ -5,6 +5,9 @@ the minute index is LST and ``m // 60`` is the LST hour):
 
 * A baseline ``B[m]`` (°F), forecast-shaped (see ``hazard_fit``), and a residual ``r = T - B`` that
   follows an AR(1) at 1-minute steps, ``r_k = phi r_(k-1) + sigma_(k // 60) e_k``, ``e ~ N(0, 1)``.
+  Readings carry white measurement noise ``noise_sd`` on top (sensor, °C-tenths to °F rounding):
+  it does not persist, so a path restarts from the Kalman-filtered residual of the readings so far
+  (``_anchors``), not from the last reading, and the simulated future is the slow component alone.
 * One filtered noise field per path, ``W_0 = 0``, ``W_k = phi W_(k-1) + sigma e_k``, is shared by
   every start minute (common random numbers). From an observation at minute ``s`` with residual
   ``r_s = obs - B[s]`` the path is ``X_k = A_k + phi^(k-s) (r_s - W_s)`` with ``A = B + W``, which is
@@ -96,6 +99,7 @@ class Ar1Params:
 
     ``sigma_by_hour[h]`` is the innovation sd (°F) of steps into minutes of LST hour ``h``.
     ``source`` is ``"fit"`` or ``"prior"`` (too little data; see ``hazard_fit.prior_params``).
+    ``noise_sd`` is the white measurement noise (°F) on each reading, on top of the AR(1).
     """
 
     phi: float
@@ -103,11 +107,14 @@ class Ar1Params:
     n_days: int
     n_pairs: int
     source: str = "fit"
+    noise_sd: float = 0.0
 
     def __post_init__(self) -> None:
         sigma = np.asarray(self.sigma_by_hour, dtype=np.float64)
         if not 0.0 <= self.phi < 1.0:
             raise ValueError(f"phi must be in [0, 1), got {self.phi}")
+        if not (math.isfinite(self.noise_sd) and self.noise_sd >= 0.0):
+            raise ValueError(f"noise_sd must be finite and >= 0, got {self.noise_sd}")
         if sigma.shape != (24,) or not np.all(np.isfinite(sigma)) or np.any(sigma < 0):
             raise ValueError(f"sigma_by_hour must be 24 finite values >= 0, got {sigma!r}")
         object.__setattr__(self, "sigma_by_hour", sigma)
@@ -162,7 +169,7 @@ def ladder_arrays(ladder: Sequence[Bracket]) -> tuple[np.ndarray, np.ndarray]:
 class _Inputs:
     baseline: np.ndarray  # (1440,)
     starts: np.ndarray  # distinct observed minutes, ascending
-    start_temp: np.ndarray  # last observation at each start minute
+    start_temp: np.ndarray  # the path's anchor at each start minute: the last observation, filtered of noise
     start_level: np.ndarray  # round(running max) at each start minute
     running_max: np.ndarray  # (1440,), NaN before the first observation
     sigma: np.ndarray  # (1440,) innovation sd of the step into minute k
@@ -238,7 +245,7 @@ def _prepare(
     return _Inputs(
         baseline=baseline,
         starts=starts.astype(np.int64),
-        start_temp=temps[last],
+        start_temp=_anchors(baseline, starts, temps[last], params),
         start_level=round_half_up(running[last]).astype(np.int64),
         running_max=running_max,
         sigma=params.sigma_by_minute(),
@@ -249,6 +256,32 @@ def _prepare(
         holes=holes,
         lead_hole=bool(starts.size and starts[0] > hole_minutes),
     )
+
+
+def _anchors(baseline: _Floats, starts: _Ints, observed: _Floats, params: Ar1Params) -> _Floats:
+    """Where each path restarts at an observed minute: the reading itself, or with measurement noise
+    the Kalman-filtered slow component (baseline + filtered residual) of the readings so far.
+
+    The filter starts from the residual's stationary spread, steps the AR(1) minute by minute and
+    weighs each reading by ``noise_sd``; the running max still uses the readings themselves.
+    """
+    if params.noise_sd == 0.0 or starts.size == 0:
+        return observed
+    phi, sigma = params.phi, params.sigma_by_minute()
+    noise_var = params.noise_sd**2
+    x, var = 0.0, float(np.mean(sigma**2)) / max(1.0 - phi * phi, 1e-12)
+    anchors = np.empty(starts.size)
+    j = 0
+    for k in range(int(starts[-1]) + 1):
+        if k > 0:
+            x, var = phi * x, phi * phi * var + sigma[k] ** 2
+        if k == starts[j]:
+            gain = var / (var + noise_var)
+            x += gain * ((observed[j] - baseline[k]) - x)
+            var *= 1.0 - gain
+            anchors[j] = baseline[k] + x
+            j += 1
+    return anchors
 
 
 def _result(inputs: _Inputs, counts: _Ints, hits5: _Ints, hits60: _Ints, n_paths: int) -> HazardResult:

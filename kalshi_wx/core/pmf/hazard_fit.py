@@ -176,17 +176,29 @@ class _PairModel:
         self.lag = (end[self.pair] - step_minute).astype(np.float64)  # minutes from this step to the pair's end
         self.cell = self.pair * 24 + step_minute // 60
 
-    def evaluate(self, tau: float) -> tuple[float, np.ndarray]:
-        """(log-likelihood, sigma^2 by hour) at phi = exp(-1 / tau), sigma^2 estimated and shrunk."""
+    def evaluate(self, tau: float, noise_var: float = 0.0) -> tuple[float, np.ndarray]:
+        """(log-likelihood, sigma^2 by hour) at phi = exp(-1 / tau), sigma^2 estimated and shrunk.
+
+        With white measurement noise of variance ``v`` on each reading, the earlier reading is a noisy
+        view of the slow residual: given it, the slow part is ``k r_a`` with ``k = S / (S + v)`` (``S``
+        the slow part's variance, the residuals' variance less ``v``) and variance ``S v / (S + v)``.
+        So the innovation is ``r_b - phi^g k r_a`` and carries ``v + phi^(2g) S v / (S + v)`` beyond the
+        AR(1)'s own; that is taken out before the moment estimate.
+        """
         n = self.r_start.size
         weights = np.bincount(self.cell, weights=np.exp(-2.0 * self.lag / tau), minlength=n * 24).reshape(n, 24)
         total = weights.sum(axis=1)
-        innovation = self.r_end - np.exp(-self.gap / tau) * self.r_start
-        standardized = innovation**2 / total
+        decay = np.exp(-self.gap / tau)
+        slow_var = max(float(np.mean(self.r_start**2)) - noise_var, _VARIANCE_FLOOR)
+        shrink = slow_var / (slow_var + noise_var)
+        innovation = self.r_end - decay * shrink * self.r_start
+        noise = noise_var + decay * decay * slow_var * noise_var / (slow_var + noise_var)
+        standardized = (innovation**2 - noise) / total
         share = weights / total[:, None]  # where in the day each pair's variance comes from
-        overall = standardized.mean()
+        overall = max(standardized.mean(), _VARIANCE_FLOOR)
         var_by_hour = (share.T @ standardized + SHRINK_PAIRS * overall) / (share.sum(axis=0) + SHRINK_PAIRS)
-        variance = np.maximum(weights @ var_by_hour, _VARIANCE_FLOOR)
+        var_by_hour = np.maximum(var_by_hour, _VARIANCE_FLOOR)
+        variance = np.maximum(weights @ var_by_hour + noise, _VARIANCE_FLOOR)
         loglik = -0.5 * float(np.sum(np.log(variance) + innovation**2 / variance))
         return loglik, var_by_hour
 
@@ -211,25 +223,64 @@ def fit_ar1(days: Sequence[ObsDay]) -> Ar1Params:
     n_pairs = sum(p[0].size for p in parts)
     if n_days < MIN_FIT_DAYS or n_pairs < MIN_FIT_PAIRS:
         return prior_params(n_days, n_pairs)
-    model = _PairModel(*(np.concatenate(column) for column in zip(*parts, strict=True)))
+    columns = [np.concatenate(column) for column in zip(*parts, strict=True)]
+    noise_var = measurement_noise_var(*columns)
+    model = _PairModel(*columns)
 
     grid = np.geomspace(_TAU_MIN, _TAU_MAX, _TAU_GRID)
-    scores = [model.evaluate(tau)[0] for tau in grid]
+    scores = [model.evaluate(tau, noise_var)[0] for tau in grid]
     best = int(np.argmax(scores))
     lo, hi = math.log(grid[max(best - 1, 0)]), math.log(grid[min(best + 1, _TAU_GRID - 1)])
     ratio = (math.sqrt(5.0) - 1.0) / 2.0
     x1, x2 = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
-    f1, f2 = model.evaluate(math.exp(x1))[0], model.evaluate(math.exp(x2))[0]
+    f1, f2 = model.evaluate(math.exp(x1), noise_var)[0], model.evaluate(math.exp(x2), noise_var)[0]
     for _ in range(_GOLDEN_STEPS):
         if f1 >= f2:
             hi, x2, f2 = x2, x1, f1
             x1 = hi - ratio * (hi - lo)
-            f1 = model.evaluate(math.exp(x1))[0]
+            f1 = model.evaluate(math.exp(x1), noise_var)[0]
         else:
             lo, x1, f1 = x1, x2, f2
             x2 = lo + ratio * (hi - lo)
-            f2 = model.evaluate(math.exp(x2))[0]
+            f2 = model.evaluate(math.exp(x2), noise_var)[0]
     tau = math.exp((lo + hi) / 2.0)
-    _, var_by_hour = model.evaluate(tau)
+    _, var_by_hour = model.evaluate(tau, noise_var)
     phi = min(max(math.exp(-1.0 / tau), 0.0), PHI_MAX)
-    return Ar1Params(phi=phi, sigma_by_hour=np.sqrt(var_by_hour), n_days=n_days, n_pairs=n_pairs, source="fit")
+    return Ar1Params(
+        phi=phi,
+        sigma_by_hour=np.sqrt(var_by_hour),
+        n_days=n_days,
+        n_pairs=n_pairs,
+        source="fit",
+        noise_sd=math.sqrt(noise_var),
+    )
+
+
+NUGGET_MAX_GAP = 15  # minutes: pairs this close see the slow residual move roughly linearly
+MIN_NUGGET_GAPS = 2  # distinct gaps needed to separate the intercept from the slope
+
+
+def measurement_noise_var(
+    start: npt.NDArray[np.int64],
+    end: npt.NDArray[np.int64],
+    r_start: npt.NDArray[np.float64],
+    r_end: npt.NDArray[np.float64],
+) -> float:
+    """White measurement noise variance (°F²): the intercept of the semivariogram of short pairs.
+
+    For consecutive readings ``g`` minutes apart, ``E[(r_b - r_a)^2] / 2 = v + g s`` while ``g`` is
+    short against the residual's memory: ``v`` is the reading's own noise (sensor, °C-tenths to °F
+    rounding), which does not persist, and ``s`` the slow component's growth. A least-squares line
+    over gaps up to ``NUGGET_MAX_GAP`` minutes gives ``v`` (0 when negative, or when the record has
+    too few distinct short gaps, e.g. hourly data).
+    """
+    gap = end - start
+    short = gap <= NUGGET_MAX_GAP
+    if np.unique(gap[short]).size < MIN_NUGGET_GAPS:
+        return 0.0
+    half_sq = 0.5 * (r_end[short] - r_start[short]) ** 2
+    by_gap = np.unique(gap[short])
+    means = np.array([half_sq[gap[short] == g].mean() for g in by_gap])
+    counts = np.array([np.sum(gap[short] == g) for g in by_gap], dtype=np.float64)
+    slope, intercept = np.polyfit(by_gap.astype(np.float64), means, 1, w=np.sqrt(counts))
+    return max(float(intercept), 0.0)

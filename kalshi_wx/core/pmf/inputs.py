@@ -254,5 +254,6 @@ def stored_params(hazard_params: pl.DataFrame) -> tuple[Ar1Params, np.ndarray]:
         n_days=int(hazard_params["n_days"][0]),
         n_pairs=0,
         source=hazard_params["method"][0],
+        noise_sd=float(hazard_params["noise_sd"][0]),
     )
     return params, np.array([float(hazard_params[c][0]) for c in EXCESS_COLUMNS])

@@ -101,6 +101,7 @@ def hazard_params(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
             "hour_lst": np.arange(24, dtype=np.int32),
             "phi": params.phi,
             "sigma": params.sigma_by_hour,
+            "noise_sd": params.noise_sd,
             "fit_start": span_start,
             "fit_end": day - timedelta(days=1),
             "n_days": n_days,
@@ -111,7 +112,9 @@ def hazard_params(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
             "excess_days": excess.n_days,
         }
     )
-    return dg.Output(frame, metadata={"phi": params.phi, "method": params.source, "n_days": n_days})
+    return dg.Output(
+        frame, metadata={"phi": params.phi, "noise_sd": params.noise_sd, "method": params.source, "n_days": n_days}
+    )
 
 
 @warehouse_asset(

@@ -323,3 +323,20 @@ def test_floor_keeps_live_brackets_above_zero_and_ruled_out_ones_at_zero():
     assert (floored[0] > 0).all() and floored[0, 1] > 0.98
     assert floored[1, 0] == 0.0 and floored[1, 1] > 0  # 70 is ruled out by 71, 71-72 is not
     assert (floored[2] > 0).all()
+
+
+def test_measurement_noise_filters_the_anchor_and_kernel_still_equals_reference(sim_day):
+    noisy = Ar1Params(phi=PARAMS.phi, sigma_by_hour=PARAMS.sigma_by_hour, n_days=0, n_pairs=0, noise_sd=0.5)
+    m, t = sim_day["minutes"], sim_day["temps"]
+    noise = np.random.default_rng(8).standard_normal((300, MINUTES - 1))
+    assert_same(
+        run(simulate_bracket_pmf, sim_day, m, t, params=noisy, n_paths=300, noise=noise),
+        run(simulate_bracket_pmf_reference, sim_day, m, t, params=noisy, n_paths=300, noise=noise),
+    )
+    # A lone 5 °F spike on flat readings moves the anchor only part of the way; without noise, all of it.
+    baseline = np.full(MINUTES, 70.0)
+    starts = np.arange(0, 605, 5)
+    readings = np.where(starts == 600, 75.0, 70.0)
+    filtered = hazard._anchors(baseline, starts, readings, noisy)
+    assert 70.0 < filtered[-1] < 74.5 and np.allclose(filtered[:-1], 70.0)
+    assert hazard._anchors(baseline, starts, readings, PARAMS)[-1] == 75.0
