@@ -26,6 +26,7 @@ MIN_FIT_DAYS = 3  # fewer days with usable pairs than this: prior_params()
 MIN_FIT_PAIRS = 40
 PHI_MAX = 0.9999
 SHRINK_PAIRS = 10.0  # prior weight of the all-day sigma in each hour's estimate, in pairs
+MIN_HOUR_VARIANCE_SHARE = 0.1  # no hour's innovation variance below this share of the all-day value
 PRIOR_EFOLD_MINUTES = 180.0  # residual memory: forecast misses persist for hours
 PRIOR_STATIONARY_SD_F = 2.0  # about the day-ahead forecast error of the high
 # e-folding time tau = -1 / ln(phi), searched on a log grid; the top end is phi = PHI_MAX.
@@ -197,7 +198,9 @@ class _PairModel:
         share = weights / total[:, None]  # where in the day each pair's variance comes from
         overall = max(standardized.mean(), _VARIANCE_FLOOR)
         var_by_hour = (share.T @ standardized + SHRINK_PAIRS * overall) / (share.sum(axis=0) + SHRINK_PAIRS)
-        var_by_hour = np.maximum(var_by_hour, _VARIANCE_FLOOR)
+        # With the noise taken out, a quiet hour's moment estimate can fall to zero or below; a
+        # residual that cannot move for hours would make the model certain, so keep a share of the day's.
+        var_by_hour = np.maximum(var_by_hour, MIN_HOUR_VARIANCE_SHARE * overall)
         variance = np.maximum(weights @ var_by_hour + noise, _VARIANCE_FLOOR)
         loglik = -0.5 * float(np.sum(np.log(variance) + innovation**2 / variance))
         return loglik, var_by_hour
@@ -223,9 +226,8 @@ def fit_ar1(days: Sequence[ObsDay]) -> Ar1Params:
     n_pairs = sum(p[0].size for p in parts)
     if n_days < MIN_FIT_DAYS or n_pairs < MIN_FIT_PAIRS:
         return prior_params(n_days, n_pairs)
-    columns = [np.concatenate(column) for column in zip(*parts, strict=True)]
-    noise_var = measurement_noise_var(*columns)
-    model = _PairModel(*columns)
+    noise_var = measurement_noise_var(parts)
+    model = _PairModel(*(np.concatenate(column) for column in zip(*parts, strict=True)))
 
     grid = np.geomspace(_TAU_MIN, _TAU_MAX, _TAU_GRID)
     scores = [model.evaluate(tau, noise_var)[0] for tau in grid]
@@ -257,30 +259,36 @@ def fit_ar1(days: Sequence[ObsDay]) -> Ar1Params:
 
 
 NUGGET_MAX_GAP = 15  # minutes: pairs this close see the slow residual move roughly linearly
+NUGGET_MAX_STEPS = 4  # readings ahead a short-lag pair may reach (5-minute data: lags 5..15 and a hole's 20)
 MIN_NUGGET_GAPS = 2  # distinct gaps needed to separate the intercept from the slope
+MIN_NUGGET_PAIRS = 30  # pairs a gap needs to take part
 
 
-def measurement_noise_var(
-    start: npt.NDArray[np.int64],
-    end: npt.NDArray[np.int64],
-    r_start: npt.NDArray[np.float64],
-    r_end: npt.NDArray[np.float64],
-) -> float:
-    """White measurement noise variance (°F²): the intercept of the semivariogram of short pairs.
+def measurement_noise_var(days: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]) -> float:
+    """White measurement noise variance (°F²): the intercept of the residuals' short-lag semivariogram.
 
-    For consecutive readings ``g`` minutes apart, ``E[(r_b - r_a)^2] / 2 = v + g s`` while ``g`` is
-    short against the residual's memory: ``v`` is the reading's own noise (sensor, °C-tenths to °F
-    rounding), which does not persist, and ``s`` the slow component's growth. A least-squares line
-    over gaps up to ``NUGGET_MAX_GAP`` minutes gives ``v`` (0 when negative, or when the record has
-    too few distinct short gaps, e.g. hourly data).
+    For readings ``g`` minutes apart, ``E[(r_b - r_a)^2] / 2 = v + g s`` while ``g`` is short against
+    the residual's memory: ``v`` is each reading's own noise (sensor, °C-tenths to °F rounding),
+    which does not persist, and ``s`` the slow component's growth. Pairs up to ``NUGGET_MAX_STEPS``
+    readings apart and ``NUGGET_MAX_GAP`` minutes are pooled by gap (each day's consecutive pairs,
+    as ``_day_pairs`` gives them); a weighted line over the gaps with ``MIN_NUGGET_PAIRS`` pairs
+    gives ``v``. It is 0 when negative, or when fewer than ``MIN_NUGGET_GAPS`` gaps qualify (hourly
+    data).
     """
-    gap = end - start
-    short = gap <= NUGGET_MAX_GAP
-    if np.unique(gap[short]).size < MIN_NUGGET_GAPS:
+    gaps, half_sq = [], []
+    for start, end, r_start, r_end in days:
+        minutes, resid = np.append(start, end[-1]), np.append(r_start, r_end[-1])
+        for step in range(1, NUGGET_MAX_STEPS + 1):
+            gap = minutes[step:] - minutes[:-step]
+            keep = gap <= NUGGET_MAX_GAP
+            gaps.append(gap[keep])
+            half_sq.append(0.5 * (resid[step:] - resid[:-step])[keep] ** 2)
+    gap, value = np.concatenate(gaps), np.concatenate(half_sq)
+    by_gap, counts = np.unique(gap, return_counts=True)
+    by_gap = by_gap[counts >= MIN_NUGGET_PAIRS]
+    if by_gap.size < MIN_NUGGET_GAPS:
         return 0.0
-    half_sq = 0.5 * (r_end[short] - r_start[short]) ** 2
-    by_gap = np.unique(gap[short])
-    means = np.array([half_sq[gap[short] == g].mean() for g in by_gap])
-    counts = np.array([np.sum(gap[short] == g) for g in by_gap], dtype=np.float64)
-    slope, intercept = np.polyfit(by_gap.astype(np.float64), means, 1, w=np.sqrt(counts))
+    means = np.array([value[gap == g].mean() for g in by_gap])
+    weights = np.sqrt(np.array([np.sum(gap == g) for g in by_gap], dtype=np.float64))
+    _, intercept = np.polyfit(by_gap.astype(np.float64), means, 1, w=weights)
     return max(float(intercept), 0.0)
