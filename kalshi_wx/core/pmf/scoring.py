@@ -113,7 +113,8 @@ def summarise_scores(day_scores: pl.DataFrame, n_boot: int = 2000, seed: int = 0
             if time_lst != "all":
                 part = part.filter(pl.col("time_lst") == time_lst)
             row: dict[str, object] = {"time_lst": time_lst, "pmf": pmf, "n": part.height}
-            by_day = part.group_by("climate_date").agg(pl.col("brier", "log_loss", "p_win").mean())
+            # Sorted: group_by's order varies from run to run, and the seeded resampling must not.
+            by_day = part.group_by("climate_date").agg(pl.col("brier", "log_loss", "p_win").mean()).sort("climate_date")
             for metric in ("brier", "log_loss", "p_win"):
                 values = by_day[metric].to_numpy()
                 row[metric] = float(part[metric].mean()) if part.height else None  # type: ignore[arg-type]
@@ -151,7 +152,8 @@ def paired_differences(day_scores: pl.DataFrame, n_boot: int = 2000, seed: int =
                 both = wide.drop_nulls([pmf, reference])
                 if time_lst != "all":
                     both = both.filter(pl.col("time_lst") == time_lst)
-                diff = both.group_by("climate_date").agg((pl.col(pmf) - pl.col(reference)).mean())[pmf].to_numpy()
+                per_day = both.group_by("climate_date").agg((pl.col(pmf) - pl.col(reference)).mean())
+                diff = per_day.sort("climate_date")[pmf].to_numpy()
                 row["n"] = both.height
                 if both.height:
                     row["brier_diff"] = float((both[pmf] - both[reference]).mean())  # type: ignore[arg-type]

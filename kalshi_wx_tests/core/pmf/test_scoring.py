@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 import numpy as np
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from kalshi_wx.core.pmf.scoring import (
     DAY_SCORES_SCHEMA,
@@ -93,3 +94,17 @@ def test_paired_differences_use_common_days_only():
     assert fused["n"] == 2 and fused["brier_diff"] == pytest.approx(-0.15)  # day 3 has no p_mkt: left out
     assert 0 < fused["brier_diff_se"] < 0.1
     assert at[("p_wx", "persistence", "all")]["n"] == 0 and at[("p_wx", "persistence", "all")]["brier_diff"] is None
+
+
+def test_bootstrap_errors_do_not_depend_on_row_order():
+    rows = [
+        {"climate_date": date(2025, 7, d), "time_lst": "13:00", "pmf": p,
+         "brier": (d * 7 % 5) / 5 + (p == "p_mkt") * 0.1, "log_loss": 1.0, "p_win": 0.5}
+        for d in range(1, 21)
+        for p in ("p_fused_norm", "p_mkt")
+    ]  # fmt: skip
+    frame = pl.DataFrame(rows, schema=DAY_SCORES_SCHEMA)
+    shuffled = frame.sample(fraction=1.0, shuffle=True, seed=3)
+    # Equal up to the last bits of a float sum taken in another order.
+    assert_frame_equal(summarise_scores(frame, seed=5), summarise_scores(shuffled, seed=5), rel_tol=1e-12)
+    assert_frame_equal(paired_differences(frame, seed=5), paired_differences(shuffled, seed=5), rel_tol=1e-12)
