@@ -11,6 +11,7 @@ from kalshi_wx.defs.checks import observation_checks, pmf_checks, raw_table_chec
 from kalshi_wx.defs.dbt.assets import dbt_features_assets
 from kalshi_wx.defs.jobs import (
     daily_job,
+    forecast_scores_job,
     models_job,
     raw_daily_job,
     reports_job,
@@ -24,7 +25,16 @@ def build_definitions(resources: Mapping[str, object] | None = None) -> dg.Defin
     return dg.Definitions(
         assets=[*dg.load_assets_from_modules([kalshi, weather, pmf, models, backtest, highres]), dbt_features_assets],
         asset_checks=[*raw_table_checks, *observation_checks, *pmf_checks],
-        jobs=[daily_job, raw_daily_job, weather_history_job, series_job, models_job, reports_job, highres.highres_job],
+        jobs=[
+            daily_job,
+            raw_daily_job,
+            weather_history_job,
+            series_job,
+            models_job,
+            reports_job,
+            forecast_scores_job,
+            highres.highres_job,
+        ],
         sensors=[highres.highres_closed_days],
         resources=resources if resources is not None else build_resources(),
         # DuckDB takes one writer process; in-process runs also start ~4x faster on a laptop.

@@ -1,4 +1,4 @@
-"""The ``kalshi-wx`` command: demo, backfill, record, highres, report, doctor, bench, parse-cli, replay."""
+"""The ``kalshi-wx`` command: demo, backfill, record, highres, report, evaluate, doctor, bench, parse-cli, replay."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import NoReturn
 
+from kalshi_wx.cli.evaluate import add_evaluate_parser
 from kalshi_wx.cli.replay import add_replay_parser
 from kalshi_wx.core.errors import ConfigError, PayloadError
 from kalshi_wx.defs.settings import SourceMode, default_warehouse_url, kalshi_wx_home, settings
@@ -534,6 +535,7 @@ def build_parser() -> argparse.ArgumentParser:
     parse_cli.set_defaults(func=cmd_parse_cli)
 
     add_replay_parser(sub)
+    add_evaluate_parser(sub)
     return parser
 
 

@@ -5,8 +5,9 @@ import dagster as dg
 SERIES = dg.AssetSelection.assets(["kalshi", "series"])
 MODELS = dg.AssetSelection.groups("models")
 RANGE_REPORT = dg.AssetSelection.assets(["backtest", "backtest_range_report"])
+FORECAST_SCORES = dg.AssetSelection.assets(["pmf", "forecast_scores"])
 # Partitioned by city alone (they span many days): never part of one city-day run.
-PER_CITY = MODELS | RANGE_REPORT
+PER_CITY = MODELS | RANGE_REPORT | FORECAST_SCORES
 # Partitioned by series x day, with its own job (defs/assets/highres.py).
 HIGHRES = dg.AssetSelection.groups("highres")
 
@@ -36,4 +37,10 @@ series_job = dg.define_asset_job("kalshi_series", selection=SERIES, description=
 
 reports_job = dg.define_asset_job(
     "reports", selection=RANGE_REPORT, description="Per-city HTML backtest report over the backtested days."
+)
+
+forecast_scores_job = dg.define_asset_job(
+    "forecast_scores",
+    selection=FORECAST_SCORES,
+    description="Per-city scores of the PMFs over the configured window of settled days.",
 )

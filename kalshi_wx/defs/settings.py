@@ -84,6 +84,7 @@ class HazardSettings(_File):
 
 class DiagnosticsSettings(_File):
     score_times_lst: tuple[time, ...] = (time(10), time(13), time(16))  # local standard time
+    score_window_days: Annotated[Whole, Field(ge=1)] = 60  # pmf/forecast_scores: days ending at the last settled one
 
 
 class PmfSettings(_File):

@@ -109,12 +109,19 @@ HAZARD_PARAMS = _partitioned(
     hour_lst=pl.Int32,  # hour of the climate day, local standard time
     phi=pl.Float64,  # per-minute AR(1) coefficient of the residual against the baseline
     sigma=pl.Float64,  # per-minute innovation sd (degF) for this hour
+    noise_sd=pl.Float64,  # white measurement noise (degF) of each reading, on top of the AR(1)
     fit_start=pl.Date,  # trailing fit window, always ending before climate_date
     fit_end=pl.Date,
     n_days=pl.Int32,
     method=pl.Utf8,  # "fit" or "prior" (too few trailing days)
     trailing_high_f=pl.Float64,  # mean observed high/low of the trailing days: the baseline
     trailing_low_f=pl.Float64,  # shape when no forecast was issued before the day (null if none)
+    # Observation model: P(CLI high - rounded record max = d) on a complete record, d = 0..3 (3 = 3 or more).
+    p_excess_0f=pl.Float64,
+    p_excess_1f=pl.Float64,
+    p_excess_2f=pl.Float64,
+    p_excess_3f=pl.Float64,
+    excess_days=pl.Int32,  # complete trailing days the excess was fitted on (the rest is its prior)
 )
 
 HAZARD_PMF = _partitioned(
@@ -126,6 +133,7 @@ HAZARD_PMF = _partitioned(
     p_wx=pl.Float64,
     hazard_next_5m=pl.Float64,
     hazard_next_60m=pl.Float64,
+    baseline=pl.Utf8,  # forecast | climatology: what the day's baseline path was built from
 )
 
 FUSED_PMF = _partitioned(

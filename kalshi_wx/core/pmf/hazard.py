@@ -5,6 +5,9 @@ the minute index is LST and ``m // 60`` is the LST hour):
 
 * A baseline ``B[m]`` (°F), forecast-shaped (see ``hazard_fit``), and a residual ``r = T - B`` that
   follows an AR(1) at 1-minute steps, ``r_k = phi r_(k-1) + sigma_(k // 60) e_k``, ``e ~ N(0, 1)``.
+  Readings carry white measurement noise ``noise_sd`` on top (sensor, °C-tenths to °F rounding):
+  it does not persist, so a path restarts from the Kalman-filtered residual of the readings so far
+  (``_anchors``), not from the last reading, and the simulated future is the slow component alone.
 * One filtered noise field per path, ``W_0 = 0``, ``W_k = phi W_(k-1) + sigma e_k``, is shared by
   every start minute (common random numbers). From an observation at minute ``s`` with residual
   ``r_s = obs - B[s]`` the path is ``X_k = A_k + phi^(k-s) (r_s - W_s)`` with ``A = B + W``, which is
@@ -12,8 +15,24 @@ the minute index is LST and ``m // 60`` is the LST hour):
 
 At minute ``t`` the state is the running max ``M_t`` of observations stamped ``<= t`` and the last
 observation (minute ``s <= t``; the last one in input order when a minute holds several). The
-settlement value is ``round(max(M_t, max_(t < k <= 1439) X_k))``. Past minutes between observations
-are represented by the observations only; they are not re-simulated.
+settlement value is
+
+    V = max(round(M_t), round(H_t), round(max_(t < k <= 1439) X_k)) + D,
+
+where ``H_t`` and ``D`` are the observation model (``core/pmf/observation.py``):
+
+* **Holes.** Where two observations ``s < n <= t`` are more than ``hole_minutes`` apart, the minutes
+  in between are not held flat: the path is simulated through them as an AR(1) bridge pinned to
+  both observations, ``X_k + w_k (r_n - X_n)`` with ``w_k = phi^(n-k) (1 - phi^(2(k-s))) /
+  (1 - phi^(2(n-s)))`` (exact for a constant sigma; the hour-to-hour change of sigma is ignored
+  inside a hole), and ``H_t`` is the largest bridged value of the holes before ``t``. A record that
+  starts late is a hole from minute 0 (bridged from the baseline). Shorter gaps are the record's
+  ordinary spacing and are covered by ``D``.
+* **Excess.** ``D >= 0`` is the CLI's excess over the rounded maximum of a complete record of this
+  resolution (the 1-minute peaks a 5-minute or hourly record misses), fitted on past days; one
+  draw per path (``observation.draw_excess``). Because ``D >= 0`` and the bridges pass through the
+  observations, only brackets below ``round(M_t)`` are impossible; ``floor_live_brackets`` lifts
+  every other bracket that no simulated path reached to one path's worth.
 
 Rounding: the NWS CLI maximum is the ASOS whole-degree maximum of its internal readings, i.e. the
 maximum of the rounded minute values, which equals the rounded maximum because rounding is
@@ -21,15 +40,16 @@ monotone. Rounding is half up, ``floor(x + 0.5)`` (half towards +inf, also below
 simulated values a tie has probability zero, so the choice only matters for observed values such
 as 80.5. The rounded value is bucketed through the ladder with ``core/brackets.py`` semantics.
 
-Hazard: ``hazard_next_{5,60}m[t]`` is the probability that some minute ``k`` in
-``(t, min(t + h, 1439)]`` rounds above ``round(M_t)``, i.e. that the CLI's whole-degree running
-maximum ticks up within the next ``h`` minutes. It is 0 at ``t = 1439`` (empty window), and
-``hazard_next_60m >= hazard_next_5m`` path by path.
+Hazard (of the observed record: holes and excess left out): ``hazard_next_{5,60}m[t]`` is the
+probability that some minute ``k`` in ``(t, min(t + h, 1439)]`` rounds above ``round(M_t)``, i.e.
+that the whole-degree running maximum ticks up within the next ``h`` minutes. It is 0 at
+``t = 1439`` (empty window), and ``hazard_next_60m >= hazard_next_5m`` path by path.
 
 Before the first observation nothing about the day is known, so the path starts at minute 0 on the
 baseline (``r_0 = 0``, so ``X = A``) and covers the whole day: ``p_wx`` is the distribution of the
 rounded maximum over all 1440 minutes (the forecast PMF), ``running_max_f`` is NaN, and the hazard
-compares the next ``h`` minutes with the path's own rounded maximum over ``[0, t]``.
+compares the next ``h`` minutes with the path's own rounded maximum over ``[0, t]``. The excess is
+added there too.
 
 ``simulate_bracket_pmf`` is the numba kernel; ``simulate_bracket_pmf_reference`` is the same model
 in plain numpy for tests and the benchmark. Given the same ``noise`` they agree exactly.
@@ -54,6 +74,7 @@ OPEN_LO = int(np.iinfo(np.int32).min)  # ladder_lo sentinel: the lowest bracket 
 OPEN_HI = int(np.iinfo(np.int32).max)  # ladder_hi sentinel: the highest bracket is open above
 OPEN_BOUND = 1000  # any ladder end at or beyond +-1000 °F is read as open, so other sentinels work too
 HAZARD_HORIZONS = (5, 60)
+DEFAULT_HOLE_MINUTES = 20  # as ``observation.hole_minutes`` of a 1- or 5-minute record
 
 # Paths are split into this many fixed chunks, each with its own integer counters. Integer sums do
 # not depend on order, so the result is identical for any thread count.
@@ -78,6 +99,7 @@ class Ar1Params:
 
     ``sigma_by_hour[h]`` is the innovation sd (°F) of steps into minutes of LST hour ``h``.
     ``source`` is ``"fit"`` or ``"prior"`` (too little data; see ``hazard_fit.prior_params``).
+    ``noise_sd`` is the white measurement noise (°F) on each reading, on top of the AR(1).
     """
 
     phi: float
@@ -85,11 +107,14 @@ class Ar1Params:
     n_days: int
     n_pairs: int
     source: str = "fit"
+    noise_sd: float = 0.0
 
     def __post_init__(self) -> None:
         sigma = np.asarray(self.sigma_by_hour, dtype=np.float64)
         if not 0.0 <= self.phi < 1.0:
             raise ValueError(f"phi must be in [0, 1), got {self.phi}")
+        if not (math.isfinite(self.noise_sd) and self.noise_sd >= 0.0):
+            raise ValueError(f"noise_sd must be finite and >= 0, got {self.noise_sd}")
         if sigma.shape != (24,) or not np.all(np.isfinite(sigma)) or np.any(sigma < 0):
             raise ValueError(f"sigma_by_hour must be 24 finite values >= 0, got {sigma!r}")
         object.__setattr__(self, "sigma_by_hour", sigma)
@@ -118,6 +143,20 @@ def round_half_up(x: float | _Floats) -> np.float64 | _Floats:
     return np.floor(np.asarray(x, dtype=np.float64) + 0.5)
 
 
+def floor_live_brackets(p_wx: np.ndarray, running_max_f: np.ndarray, ladder_hi: np.ndarray, floor: float) -> _Floats:
+    """``p_wx`` with every bracket the running max has not ruled out at ``floor`` or above, rows renormalised.
+
+    A bracket no simulated path reached is improbable, not impossible: a finite Monte Carlo must not
+    hand the fusion (or a trader) a certain loss. Ruled out means its top is below the rounded
+    running max (NaN before the first observation: nothing is ruled out).
+    """
+    level = np.where(np.isfinite(running_max_f), round_half_up(np.nan_to_num(running_max_f, nan=-1e18)), -np.inf)
+    live = np.asarray(ladder_hi)[None, :] >= level[:, None]
+    floored = np.where(live, np.maximum(p_wx, floor), 0.0)
+    out: _Floats = floored / floored.sum(axis=1, keepdims=True)
+    return out
+
+
 def ladder_arrays(ladder: Sequence[Bracket]) -> tuple[np.ndarray, np.ndarray]:
     """``(ladder_lo, ladder_hi)`` of a ladder, open ends as ``OPEN_LO`` / ``OPEN_HI``."""
     brackets = validate_ladder(ladder)
@@ -130,7 +169,7 @@ def ladder_arrays(ladder: Sequence[Bracket]) -> tuple[np.ndarray, np.ndarray]:
 class _Inputs:
     baseline: np.ndarray  # (1440,)
     starts: np.ndarray  # distinct observed minutes, ascending
-    start_temp: np.ndarray  # last observation at each start minute
+    start_temp: np.ndarray  # the path's anchor at each start minute: the last observation, filtered of noise
     start_level: np.ndarray  # round(running max) at each start minute
     running_max: np.ndarray  # (1440,), NaN before the first observation
     sigma: np.ndarray  # (1440,) innovation sd of the step into minute k
@@ -138,6 +177,8 @@ class _Inputs:
     lut: np.ndarray  # bracket index of whole degree v, v clipped to [lut_lo, lut_lo + len(lut) - 1]
     lut_lo: int
     n_brackets: int
+    holes: np.ndarray  # bool per start: the gap to the next start is a hole (last start: False)
+    lead_hole: bool  # the first observation comes after a hole from minute 0
 
 
 def _prepare(
@@ -148,6 +189,7 @@ def _prepare(
     ladder_lo: np.ndarray,
     ladder_hi: np.ndarray,
     n_paths: int,
+    hole_minutes: int,
 ) -> _Inputs:
     baseline = np.ascontiguousarray(baseline, dtype=np.float64)
     if baseline.shape != (MINUTES,) or not np.all(np.isfinite(baseline)):
@@ -189,6 +231,11 @@ def _prepare(
     else:
         lut_lo, lut = 0, np.zeros(1, dtype=np.int64)
 
+    if int(hole_minutes) < 1:
+        raise ValueError(f"hole_minutes must be >= 1, got {hole_minutes}")
+    gaps = np.diff(starts)
+    holes = np.append(gaps > hole_minutes, False) if starts.size else np.zeros(0, dtype=bool)
+
     phi_pow = np.empty(MINUTES)
     phi_pow[0] = 1.0
     # A running product is monotone non-increasing in floating point too, which the kernel's
@@ -198,7 +245,7 @@ def _prepare(
     return _Inputs(
         baseline=baseline,
         starts=starts.astype(np.int64),
-        start_temp=temps[last],
+        start_temp=_anchors(baseline, starts, temps[last], params),
         start_level=round_half_up(running[last]).astype(np.int64),
         running_max=running_max,
         sigma=params.sigma_by_minute(),
@@ -206,7 +253,35 @@ def _prepare(
         lut=lut,
         lut_lo=lut_lo,
         n_brackets=int(lo.size),
+        holes=holes,
+        lead_hole=bool(starts.size and starts[0] > hole_minutes),
     )
+
+
+def _anchors(baseline: _Floats, starts: _Ints, observed: _Floats, params: Ar1Params) -> _Floats:
+    """Where each path restarts at an observed minute: the reading itself, or with measurement noise
+    the Kalman-filtered slow component (baseline + filtered residual) of the readings so far.
+
+    The filter starts from the residual's stationary spread, steps the AR(1) minute by minute and
+    weighs each reading by ``noise_sd``; the running max still uses the readings themselves.
+    """
+    if params.noise_sd == 0.0 or starts.size == 0:
+        return observed
+    phi, sigma = params.phi, params.sigma_by_minute()
+    noise_var = params.noise_sd**2
+    x, var = 0.0, float(np.mean(sigma**2)) / max(1.0 - phi * phi, 1e-12)
+    anchors = np.empty(starts.size)
+    j = 0
+    for k in range(int(starts[-1]) + 1):
+        if k > 0:
+            x, var = phi * x, phi * phi * var + sigma[k] ** 2
+        if k == starts[j]:
+            gain = var / (var + noise_var)
+            x += gain * ((observed[j] - baseline[k]) - x)
+            var *= 1.0 - gain
+            anchors[j] = baseline[k] + x
+            j += 1
+    return anchors
 
 
 def _result(inputs: _Inputs, counts: _Ints, hits5: _Ints, hits60: _Ints, n_paths: int) -> HazardResult:
@@ -424,6 +499,19 @@ def _hazard_segment(
 
 
 @njit(cache=True, inline="always")
+def _bridge_level(a: _Floats, phi_pow: _Floats, s: int, n: int, c: float, target: float) -> float:
+    """round(max over s < k < n of the AR(1) path a_k + c phi^(k-s) bridged to ``target`` at minute n)."""
+    d = target - (a[n] + c * phi_pow[n - s])
+    denom = 1.0 - phi_pow[n - s] * phi_pow[n - s]
+    top = _NEG
+    for k in range(s + 1, n):
+        w = phi_pow[n - k] * (1.0 - phi_pow[k - s] * phi_pow[k - s]) / denom if denom > 0.0 else 0.0
+        top = max(top, a[k] + c * phi_pow[k - s] + w * d)
+    level: float = np.floor(top + 0.5)
+    return level
+
+
+@njit(cache=True, inline="always")
 def _bracket(level: float, lut: _Ints, lut_lo: int) -> np.int64:
     i = int(level) - lut_lo
     bracket: np.int64 = lut[min(max(i, 0), lut.size - 1)]
@@ -431,11 +519,11 @@ def _bracket(level: float, lut: _Ints, lut_lo: int) -> np.int64:
 
 
 @njit(cache=True, inline="always")
-def _one_path(seed: np.uint64, noise_row: _Floats, use_noise: bool, baseline: _Floats, starts: _Ints,
-              start_temp: _Floats, start_level: _Ints, sigma: _Floats, phi: float, phi_pow: _Floats, lut: _Ints,
-              lut_lo: int, zig_ki: _Ints, zig_wi: _Floats, zig_fi: _Floats, w: _Floats, a: _Floats,
-              suffix_max: _Floats, suffix_arg: _Ints, block_max: _Floats, super_max: _Floats, counts: _Counts,
-              hits5: _Counts, hits60: _Counts) -> None:  # fmt: skip
+def _one_path(seed: np.uint64, noise_row: _Floats, use_noise: bool, excess: np.int64, baseline: _Floats,
+              starts: _Ints, start_temp: _Floats, start_level: _Ints, holes: npt.NDArray[np.bool_], lead_hole: bool,
+              sigma: _Floats, phi: float, phi_pow: _Floats, lut: _Ints, lut_lo: int, zig_ki: _Ints, zig_wi: _Floats,
+              zig_fi: _Floats, w: _Floats, a: _Floats, suffix_max: _Floats, suffix_arg: _Ints, block_max: _Floats,
+              super_max: _Floats, counts: _Counts, hits5: _Counts, hits60: _Counts) -> None:  # fmt: skip
     _noise_field(seed, noise_row, use_noise, phi, sigma, zig_ki, zig_wi, zig_fi, w)
     for k in range(MINUTES):
         a[k] = baseline[k] + w[k]
@@ -455,29 +543,35 @@ def _one_path(seed: np.uint64, noise_row: _Floats, use_noise: bool, baseline: _F
 
     first = starts[0] if starts.size else MINUTES
     if first > 0:
-        bracket = _bracket(np.floor(suffix_max[0] + 0.5), lut, lut_lo)
+        bracket = _bracket(np.floor(suffix_max[0] + 0.5) + excess, lut, lut_lo)
         for t in range(first):
             counts[t, bracket] += 1
         _hazard_segment(a, block_max, phi_pow, 0, 0.0, 0, first, _NEG, True, hits5, hits60)
 
+    hole_level = _NEG  # rounded maximum of the bridged holes so far
+    if lead_hole:
+        hole_level = _bridge_level(a, phi_pow, 0, first, 0.0, start_temp[0])
     for j in range(starts.size):
         s = starts[j]
         n = starts[j + 1] if j + 1 < starts.size else MINUTES
         c = (start_temp[j] - baseline[s]) - w[s]
         level = np.float64(start_level[j])
-        settled = _settled_level(a, block_max, super_max, suffix_max, suffix_arg, phi_pow, n, s, c, level)
+        known = max(level, hole_level)
+        settled = _settled_level(a, block_max, super_max, suffix_max, suffix_arg, phi_pow, n, s, c, known)
         run = _NEG
         for t in range(n - 1, s - 1, -1):
-            counts[t, _bracket(max(settled, np.floor(run + 0.5)), lut, lut_lo)] += 1
+            counts[t, _bracket(max(settled, np.floor(run + 0.5)) + excess, lut, lut_lo)] += 1
             run = max(run, a[t] + c * phi_pow[t - s])
         _hazard_segment(a, block_max, phi_pow, s, c, s, n, level, False, hits5, hits60)
+        if holes[j]:
+            hole_level = max(hole_level, _bridge_level(a, phi_pow, s, n, c, start_temp[j + 1]))
 
 
 @njit(parallel=True, cache=True)
-def _kernel(path_seeds: npt.NDArray[np.uint64], noise: _Floats, use_noise: bool, baseline: _Floats, starts: _Ints,
-            start_temp: _Floats, start_level: _Ints, sigma: _Floats, phi: float, phi_pow: _Floats, lut: _Ints,
-            lut_lo: int, zig_ki: _Ints, zig_wi: _Floats, zig_fi: _Floats, counts: _Counts, hits5: _Counts,
-            hits60: _Counts) -> None:  # fmt: skip
+def _kernel(path_seeds: npt.NDArray[np.uint64], noise: _Floats, use_noise: bool, excess: _Ints, baseline: _Floats,
+            starts: _Ints, start_temp: _Floats, start_level: _Ints, holes: npt.NDArray[np.bool_], lead_hole: bool,
+            sigma: _Floats, phi: float, phi_pow: _Floats, lut: _Ints, lut_lo: int, zig_ki: _Ints, zig_wi: _Floats,
+            zig_fi: _Floats, counts: _Counts, hits5: _Counts, hits60: _Counts) -> None:  # fmt: skip
     """Fill per-chunk counters; the chunk loop is the only parallel loop, so it can be scheduled dynamically."""
     n_paths = path_seeds.size
     n_chunks = counts.shape[0]
@@ -490,9 +584,9 @@ def _kernel(path_seeds: npt.NDArray[np.uint64], noise: _Floats, use_noise: bool,
         super_max = np.empty(_N_SUPERS)
         for p in range(chunk * n_paths // n_chunks, (chunk + 1) * n_paths // n_chunks):
             row = noise[p] if use_noise else noise[0]
-            _one_path(path_seeds[p], row, use_noise, baseline, starts, start_temp, start_level, sigma, phi, phi_pow,
-                      lut, lut_lo, zig_ki, zig_wi, zig_fi, w, a, suffix_max, suffix_arg, block_max, super_max,
-                      counts[chunk], hits5[chunk], hits60[chunk])  # fmt: skip
+            _one_path(path_seeds[p], row, use_noise, excess[p], baseline, starts, start_temp, start_level, holes,
+                      lead_hole, sigma, phi, phi_pow, lut, lut_lo, zig_ki, zig_wi, zig_fi, w, a, suffix_max, suffix_arg,
+                      block_max, super_max, counts[chunk], hits5[chunk], hits60[chunk])  # fmt: skip
 
 
 def _check_noise(noise: np.ndarray, n_paths: int) -> _Floats:
@@ -500,6 +594,15 @@ def _check_noise(noise: np.ndarray, n_paths: int) -> _Floats:
     if noise.shape != (n_paths, MINUTES - 1):
         raise ValueError(f"noise must have shape ({n_paths}, {MINUTES - 1}), got {noise.shape}")
     return noise
+
+
+def _check_excess(excess: np.ndarray | None, n_paths: int) -> _Ints:
+    if excess is None:
+        return np.zeros(n_paths, dtype=np.int64)
+    values = np.ascontiguousarray(excess, dtype=np.int64)
+    if values.shape != (n_paths,) or np.any(values < 0):
+        raise ValueError(f"excess must be {n_paths} whole degrees >= 0 (one per path), got shape {values.shape}")
+    return values
 
 
 def path_seeds(seed: int, n_paths: int) -> np.ndarray:
@@ -518,6 +621,8 @@ def simulate_bracket_pmf(
     seed: int,
     *,
     noise: np.ndarray | None = None,
+    excess: np.ndarray | None = None,
+    hole_minutes: int = DEFAULT_HOLE_MINUTES,
 ) -> HazardResult:
     """The hazard Monte Carlo of one city-day at all 1440 minutes (numba; see the module docstring).
 
@@ -527,8 +632,11 @@ def simulate_bracket_pmf(
     ``OPEN_BOUND``. Paths are seeded from ``seed`` one by one, so the result is the
     same for any thread count. ``noise`` (``(n_paths, 1439)`` standard normals, innovations into
     minutes 1..1439) replaces the internal generator; with it the result equals the reference's.
+    ``excess`` is the observation model's whole-degree excess per path (``observation.draw_excess``;
+    default 0); gaps between observations longer than ``hole_minutes`` are bridged.
     """
-    inputs = _prepare(baseline, obs_minute_idx, obs_temp_f, params, ladder_lo, ladder_hi, n_paths)
+    inputs = _prepare(baseline, obs_minute_idx, obs_temp_f, params, ladder_lo, ladder_hi, n_paths, hole_minutes)
+    excess = _check_excess(excess, n_paths)
     use_noise = noise is not None
     noise = _check_noise(noise, n_paths) if noise is not None else np.zeros((1, MINUTES - 1))
     n_chunks = min(_CHUNKS, int(n_paths))
@@ -537,9 +645,10 @@ def simulate_bracket_pmf(
     hits60 = np.zeros((n_chunks, MINUTES), dtype=np.int32)
     # Chunks handed out one at a time: a thread that shares its core with other work takes fewer.
     with numba.parallel_chunksize(1):
-        _kernel(path_seeds(seed, n_paths), noise, use_noise, inputs.baseline, inputs.starts, inputs.start_temp,
-                inputs.start_level, inputs.sigma, float(params.phi), inputs.phi_pow, inputs.lut, inputs.lut_lo,
-                _ZIG_KI, _ZIG_WI, _ZIG_FI, counts, hits5, hits60)  # fmt: skip
+        _kernel(path_seeds(seed, n_paths), noise, use_noise, excess, inputs.baseline, inputs.starts,
+                inputs.start_temp, inputs.start_level, inputs.holes, inputs.lead_hole, inputs.sigma,
+                float(params.phi), inputs.phi_pow, inputs.lut, inputs.lut_lo, _ZIG_KI, _ZIG_WI, _ZIG_FI, counts,
+                hits5, hits60)  # fmt: skip
     total = counts.sum(axis=0, dtype=np.int64)
     return _result(inputs, total, hits5.sum(axis=0, dtype=np.int64), hits60.sum(axis=0, dtype=np.int64), n_paths)
 
@@ -558,6 +667,8 @@ def simulate_bracket_pmf_reference(
     seed: int,
     *,
     noise: np.ndarray | None = None,
+    excess: np.ndarray | None = None,
+    hole_minutes: int = DEFAULT_HOLE_MINUTES,
 ) -> HazardResult:
     """The same model in plain numpy: vectorised over paths, one pass per observed start minute.
 
@@ -565,7 +676,8 @@ def simulate_bracket_pmf_reference(
     stream from the kernel's, so the two agree within Monte Carlo error; with the same ``noise``
     they agree exactly.
     """
-    inputs = _prepare(baseline, obs_minute_idx, obs_temp_f, params, ladder_lo, ladder_hi, n_paths)
+    inputs = _prepare(baseline, obs_minute_idx, obs_temp_f, params, ladder_lo, ladder_hi, n_paths, hole_minutes)
+    excess = _check_excess(excess, n_paths)
     if noise is None:
         noise = np.random.default_rng(seed).standard_normal((n_paths, MINUTES - 1))
     noise = _check_noise(noise, n_paths)
@@ -590,22 +702,41 @@ def simulate_bracket_pmf_reference(
     counts = np.zeros((MINUTES, nb), dtype=np.int64)
     hits5 = np.zeros(MINUTES, dtype=np.int64)
     hits60 = np.zeros(MINUTES, dtype=np.int64)
+
+    def bridged(s: int, n: int, c: _Floats | float, target: float) -> _Floats:
+        # round(max over s < k < n) of the path from s bridged to the observation at n, per path.
+        k = np.arange(s + 1, n)
+        if k.size == 0:
+            return np.full(n_paths, _NEG)
+        d = target - (a[:, n] + c * qp[n - s])
+        denom = 1.0 - qp[n - s] * qp[n - s]
+        wk = qp[n - k] * (1.0 - qp[k - s] * qp[k - s]) / denom if denom > 0.0 else np.zeros(k.size)
+        path = a[:, s + 1 : n] + np.multiply.outer(c, qp[k - s]) + np.multiply.outer(d, wk)
+        top: _Floats = path.max(axis=1)
+        return round_half_up(top)
+
     first = int(inputs.starts[0]) if inputs.starts.size else MINUTES
     if first > 0:
-        counts[:first] += np.bincount(bucket(round_half_up(a.max(axis=1))), minlength=nb)
+        counts[:first] += np.bincount(bucket(round_half_up(a.max(axis=1)) + excess), minlength=nb)
         prefix_level = round_half_up(np.maximum.accumulate(a, axis=1))
         for t in range(first):
             hits5[t], hits60[t] = hits(a, t + 1, prefix_level[:, t])
 
+    hole_level = np.full(n_paths, _NEG)
+    if inputs.lead_hole:
+        hole_level = bridged(0, first, 0.0, float(inputs.start_temp[0]))
     for j, s in enumerate(inputs.starts):
         n = int(inputs.starts[j + 1]) if j + 1 < inputs.starts.size else MINUTES
         c = (inputs.start_temp[j] - b[s]) - w[:, s]
         x = a[:, s:] + c[:, None] * qp[None, : MINUTES - s]
         future = np.maximum.accumulate(x[:, ::-1], axis=1)[:, ::-1]  # future[:, i] = max x[:, i:]
         level = inputs.start_level[j]
+        known = np.maximum(level, hole_level)
         for t in range(s, n):
             i = t - s + 1
-            days_max = np.maximum(level, round_half_up(future[:, i])) if i < x.shape[1] else np.full(n_paths, level)
-            counts[t] += np.bincount(bucket(days_max), minlength=nb)
+            days_max = np.maximum(known, round_half_up(future[:, i])) if i < x.shape[1] else known
+            counts[t] += np.bincount(bucket(days_max + excess), minlength=nb)
             hits5[t], hits60[t] = hits(x, i, level)
+        if inputs.holes[j]:
+            hole_level = np.maximum(hole_level, bridged(int(s), n, c, float(inputs.start_temp[j + 1])))
     return _result(inputs, counts, hits5, hits60, n_paths)

@@ -26,6 +26,7 @@ MIN_FIT_DAYS = 3  # fewer days with usable pairs than this: prior_params()
 MIN_FIT_PAIRS = 40
 PHI_MAX = 0.9999
 SHRINK_PAIRS = 10.0  # prior weight of the all-day sigma in each hour's estimate, in pairs
+MIN_HOUR_VARIANCE_SHARE = 0.1  # no hour's innovation variance below this share of the all-day value
 PRIOR_EFOLD_MINUTES = 180.0  # residual memory: forecast misses persist for hours
 PRIOR_STATIONARY_SD_F = 2.0  # about the day-ahead forecast error of the high
 # e-folding time tau = -1 / ln(phi), searched on a log grid; the top end is phi = PHI_MAX.
@@ -107,10 +108,20 @@ def climatology_baseline(
     return np.where(m < t_min, night, np.where(m < t_max, rise, evening))
 
 
-def prior_params(n_days: int = 0, n_pairs: int = 0) -> Ar1Params:
-    """Parameters for too little history: 3-hour memory, 2 °F stationary sd, flat across hours."""
-    phi = math.exp(-1.0 / PRIOR_EFOLD_MINUTES)
-    sigma = PRIOR_STATIONARY_SD_F * math.sqrt(1.0 - phi * phi)
+def prior_params(
+    n_days: int = 0,
+    n_pairs: int = 0,
+    stationary_sd_f: float = PRIOR_STATIONARY_SD_F,
+    efold_minutes: float = PRIOR_EFOLD_MINUTES,
+) -> Ar1Params:
+    """Parameters for too little history: flat across hours, 3-hour memory and 2 °F stationary sd unless given.
+
+    For a climatology baseline the caller passes that climatology's own error (``inputs.climatology_spread``)
+    and a day-long memory: a day is warmer or cooler than the climatology all day, and a short
+    memory would let the path's maximum wander upward over the day's many independent stretches.
+    """
+    phi = math.exp(-1.0 / efold_minutes)
+    sigma = stationary_sd_f * math.sqrt(1.0 - phi * phi)
     return Ar1Params(phi=phi, sigma_by_hour=np.full(24, sigma), n_days=n_days, n_pairs=n_pairs, source="prior")
 
 
@@ -166,17 +177,31 @@ class _PairModel:
         self.lag = (end[self.pair] - step_minute).astype(np.float64)  # minutes from this step to the pair's end
         self.cell = self.pair * 24 + step_minute // 60
 
-    def evaluate(self, tau: float) -> tuple[float, np.ndarray]:
-        """(log-likelihood, sigma^2 by hour) at phi = exp(-1 / tau), sigma^2 estimated and shrunk."""
+    def evaluate(self, tau: float, noise_var: float = 0.0) -> tuple[float, np.ndarray]:
+        """(log-likelihood, sigma^2 by hour) at phi = exp(-1 / tau), sigma^2 estimated and shrunk.
+
+        With white measurement noise of variance ``v`` on each reading, the earlier reading is a noisy
+        view of the slow residual: given it, the slow part is ``k r_a`` with ``k = S / (S + v)`` (``S``
+        the slow part's variance, the residuals' variance less ``v``) and variance ``S v / (S + v)``.
+        So the innovation is ``r_b - phi^g k r_a`` and carries ``v + phi^(2g) S v / (S + v)`` beyond the
+        AR(1)'s own; that is taken out before the moment estimate.
+        """
         n = self.r_start.size
         weights = np.bincount(self.cell, weights=np.exp(-2.0 * self.lag / tau), minlength=n * 24).reshape(n, 24)
         total = weights.sum(axis=1)
-        innovation = self.r_end - np.exp(-self.gap / tau) * self.r_start
-        standardized = innovation**2 / total
+        decay = np.exp(-self.gap / tau)
+        slow_var = max(float(np.mean(self.r_start**2)) - noise_var, _VARIANCE_FLOOR)
+        shrink = slow_var / (slow_var + noise_var)
+        innovation = self.r_end - decay * shrink * self.r_start
+        noise = noise_var + decay * decay * slow_var * noise_var / (slow_var + noise_var)
+        standardized = (innovation**2 - noise) / total
         share = weights / total[:, None]  # where in the day each pair's variance comes from
-        overall = standardized.mean()
+        overall = max(standardized.mean(), _VARIANCE_FLOOR)
         var_by_hour = (share.T @ standardized + SHRINK_PAIRS * overall) / (share.sum(axis=0) + SHRINK_PAIRS)
-        variance = np.maximum(weights @ var_by_hour, _VARIANCE_FLOOR)
+        # With the noise taken out, a quiet hour's moment estimate can fall to zero or below; a
+        # residual that cannot move for hours would make the model certain, so keep a share of the day's.
+        var_by_hour = np.maximum(var_by_hour, MIN_HOUR_VARIANCE_SHARE * overall)
+        variance = np.maximum(weights @ var_by_hour + noise, _VARIANCE_FLOOR)
         loglik = -0.5 * float(np.sum(np.log(variance) + innovation**2 / variance))
         return loglik, var_by_hour
 
@@ -201,25 +226,69 @@ def fit_ar1(days: Sequence[ObsDay]) -> Ar1Params:
     n_pairs = sum(p[0].size for p in parts)
     if n_days < MIN_FIT_DAYS or n_pairs < MIN_FIT_PAIRS:
         return prior_params(n_days, n_pairs)
+    noise_var = measurement_noise_var(parts)
     model = _PairModel(*(np.concatenate(column) for column in zip(*parts, strict=True)))
 
     grid = np.geomspace(_TAU_MIN, _TAU_MAX, _TAU_GRID)
-    scores = [model.evaluate(tau)[0] for tau in grid]
+    scores = [model.evaluate(tau, noise_var)[0] for tau in grid]
     best = int(np.argmax(scores))
     lo, hi = math.log(grid[max(best - 1, 0)]), math.log(grid[min(best + 1, _TAU_GRID - 1)])
     ratio = (math.sqrt(5.0) - 1.0) / 2.0
     x1, x2 = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
-    f1, f2 = model.evaluate(math.exp(x1))[0], model.evaluate(math.exp(x2))[0]
+    f1, f2 = model.evaluate(math.exp(x1), noise_var)[0], model.evaluate(math.exp(x2), noise_var)[0]
     for _ in range(_GOLDEN_STEPS):
         if f1 >= f2:
             hi, x2, f2 = x2, x1, f1
             x1 = hi - ratio * (hi - lo)
-            f1 = model.evaluate(math.exp(x1))[0]
+            f1 = model.evaluate(math.exp(x1), noise_var)[0]
         else:
             lo, x1, f1 = x1, x2, f2
             x2 = lo + ratio * (hi - lo)
-            f2 = model.evaluate(math.exp(x2))[0]
+            f2 = model.evaluate(math.exp(x2), noise_var)[0]
     tau = math.exp((lo + hi) / 2.0)
-    _, var_by_hour = model.evaluate(tau)
+    _, var_by_hour = model.evaluate(tau, noise_var)
     phi = min(max(math.exp(-1.0 / tau), 0.0), PHI_MAX)
-    return Ar1Params(phi=phi, sigma_by_hour=np.sqrt(var_by_hour), n_days=n_days, n_pairs=n_pairs, source="fit")
+    return Ar1Params(
+        phi=phi,
+        sigma_by_hour=np.sqrt(var_by_hour),
+        n_days=n_days,
+        n_pairs=n_pairs,
+        source="fit",
+        noise_sd=math.sqrt(noise_var),
+    )
+
+
+NUGGET_MAX_GAP = 15  # minutes: pairs this close see the slow residual move roughly linearly
+NUGGET_MAX_STEPS = 4  # readings ahead a short-lag pair may reach (5-minute data: lags 5..15 and a hole's 20)
+MIN_NUGGET_GAPS = 2  # distinct gaps needed to separate the intercept from the slope
+MIN_NUGGET_PAIRS = 30  # pairs a gap needs to take part
+
+
+def measurement_noise_var(days: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]) -> float:
+    """White measurement noise variance (°F²): the intercept of the residuals' short-lag semivariogram.
+
+    For readings ``g`` minutes apart, ``E[(r_b - r_a)^2] / 2 = v + g s`` while ``g`` is short against
+    the residual's memory: ``v`` is each reading's own noise (sensor, °C-tenths to °F rounding),
+    which does not persist, and ``s`` the slow component's growth. Pairs up to ``NUGGET_MAX_STEPS``
+    readings apart and ``NUGGET_MAX_GAP`` minutes are pooled by gap (each day's consecutive pairs,
+    as ``_day_pairs`` gives them); a weighted line over the gaps with ``MIN_NUGGET_PAIRS`` pairs
+    gives ``v``. It is 0 when negative, or when fewer than ``MIN_NUGGET_GAPS`` gaps qualify (hourly
+    data).
+    """
+    gaps, half_sq = [], []
+    for start, end, r_start, r_end in days:
+        minutes, resid = np.append(start, end[-1]), np.append(r_start, r_end[-1])
+        for step in range(1, NUGGET_MAX_STEPS + 1):
+            gap = minutes[step:] - minutes[:-step]
+            keep = gap <= NUGGET_MAX_GAP
+            gaps.append(gap[keep])
+            half_sq.append(0.5 * (resid[step:] - resid[:-step])[keep] ** 2)
+    gap, value = np.concatenate(gaps), np.concatenate(half_sq)
+    by_gap, counts = np.unique(gap, return_counts=True)
+    by_gap = by_gap[counts >= MIN_NUGGET_PAIRS]
+    if by_gap.size < MIN_NUGGET_GAPS:
+        return 0.0
+    means = np.array([value[gap == g].mean() for g in by_gap])
+    weights = np.sqrt(np.array([np.sum(gap == g) for g in by_gap], dtype=np.float64))
+    _, intercept = np.polyfit(by_gap.astype(np.float64), means, 1, w=weights)
+    return max(float(intercept), 0.0)

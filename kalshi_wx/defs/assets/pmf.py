@@ -3,51 +3,67 @@
 No `from __future__ import annotations` here: Dagster validates the `context` annotation.
 """
 
+import base64
 from datetime import timedelta
 
 import dagster as dg
 import numpy as np
 import polars as pl
 
-from kalshi_wx.core.climate_day import climate_day_window
 from kalshi_wx.core.pmf.frames import hazard_frame
-from kalshi_wx.core.pmf.fusion import fuse, market_pmf
-from kalshi_wx.core.pmf.hazard import Ar1Params, ladder_arrays, simulate_bracket_pmf
-from kalshi_wx.core.pmf.hazard_fit import fit_ar1, prior_params
+from kalshi_wx.core.pmf.fusion import day_market_pmf, fuse
 from kalshi_wx.core.pmf.inputs import (
-    day_baseline,
+    EXCESS_COLUMNS,
+    bracket_caps,
+    daily_extremes,
+    day_hazard,
+    excess_from_history,
     market_ladder,
-    observation_minutes,
+    params_from_history,
+    stored_params,
     trailing_high_low,
 )
 from kalshi_wx.core.seeds import stable_seed
 from kalshi_wx.core.settlement import settled_winners
-from kalshi_wx.defs.assets.common import MARKETS_INPUT, warehouse_asset
+from kalshi_wx.defs.assets.common import MARKETS_INPUT, OWNERS, warehouse_asset
 from kalshi_wx.defs.diagnostics import pmf_diagnostics
-from kalshi_wx.defs.partitions import partition_day
-from kalshi_wx.defs.settings import settings
+from kalshi_wx.defs.evaluation import evaluate_window
+from kalshi_wx.defs.partitions import city_of, city_of_city_day, city_partitions, partition_day
+from kalshi_wx.defs.settings import kalshi_wx_home, settings
+from kalshi_wx.reports.markdown import markdown_table
+from kalshi_wx.reports.plots import reliability_png
 from kalshi_wx.warehouse.resource import Warehouse
-from kalshi_wx.warehouse.schemas import FORECAST, STATION_OBS
+from kalshi_wx.warehouse.schemas import FORECAST, SETTLEMENT, STATION_OBS
 
 SETTINGS = settings().pmf
 
-# The fit reads the trailing window of days that ends the day before the partition.
-TRAILING_DAYS = dg.MultiPartitionMapping(
-    {
-        "city": dg.DimensionPartitionMapping("city", dg.IdentityPartitionMapping()),
-        "date": dg.DimensionPartitionMapping(
-            "date", dg.TimeWindowPartitionMapping(start_offset=-SETTINGS.hazard.fit_window_days, end_offset=-1)
-        ),
-    }
-)
 
-
-def _trailing(warehouse: Warehouse, city_key: str, day) -> tuple[pl.DataFrame, pl.DataFrame]:
-    span = (day - timedelta(days=SETTINGS.hazard.fit_window_days), day - timedelta(days=1))
-    return (
-        warehouse.read(STATION_OBS, city=city_key, dates=span),
-        warehouse.read(FORECAST, city=city_key, dates=span),
+def _trailing_days(n_days: int) -> dg.MultiPartitionMapping:
+    """The ``n_days`` climate days that end the day before the partition, same city."""
+    return dg.MultiPartitionMapping(
+        {
+            "city": dg.DimensionPartitionMapping("city", dg.IdentityPartitionMapping()),
+            "date": dg.DimensionPartitionMapping(
+                "date", dg.TimeWindowPartitionMapping(start_offset=-n_days, end_offset=-1)
+            ),
+        }
     )
+
+
+# The fit reads the trailing window of days; each of those days' climatology baseline reads the
+# official highs of the window before it, so the settlement window is twice as long.
+TRAILING_DAYS = _trailing_days(SETTINGS.hazard.fit_window_days)
+TRAILING_HIGHS = _trailing_days(2 * SETTINGS.hazard.fit_window_days)
+
+
+def _trailing(warehouse: Warehouse, city_key: str, day) -> tuple[pl.DataFrame, ...]:
+    """Observations, forecasts, settlements and daily highs (official where settled) of the days before ``day``."""
+    n = SETTINGS.hazard.fit_window_days
+    span, highs_span = (day - timedelta(days=n), day - timedelta(days=1)), (day - timedelta(days=2 * n), day)
+    obs = warehouse.read(STATION_OBS, city=city_key, dates=span)
+    settled = warehouse.read(SETTLEMENT, city=city_key, dates=highs_span).filter(pl.col("climate_date") < day)
+    daily = daily_extremes(obs, settled)
+    return obs, warehouse.read(FORECAST, city=city_key, dates=span), settled, daily
 
 
 @warehouse_asset(
@@ -57,34 +73,28 @@ def _trailing(warehouse: Warehouse, city_key: str, day) -> tuple[pl.DataFrame, p
     deps=[
         dg.AssetDep(["weather", "station_obs"], partition_mapping=TRAILING_DAYS),
         dg.AssetDep(["weather", "forecast"], partition_mapping=TRAILING_DAYS),
+        dg.AssetDep(["weather", "settlement"], partition_mapping=TRAILING_HIGHS),
     ],
 )
 def hazard_params(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Output[pl.DataFrame]:
     """AR(1) residual parameters (phi, sigma by hour) fitted on trailing days, never the day itself."""
     p = partition_day(context)
     cfg, city_key, day = p.city, p.city.key, p.day
-    obs, forecasts = _trailing(warehouse, city_key, day)
-    fit_days = []
-    for (past,), day_obs in obs.group_by("climate_date", maintain_order=True):
-        window = climate_day_window(past, cfg.std_utc_offset_hours)
-        minute_idx, temps = observation_minutes(day_obs, window)
-        if len(temps) < 24:
-            continue
-        baseline, _ = day_baseline(
-            forecasts.filter(pl.col("climate_date") == past),
-            window,
-            climate_date=past,
-            std_offset=cfg.std_utc_offset_hours,
-            fallback_high_low=(float(temps.max()), float(temps.min())),  # a past day: its own range is known
-        )
-        fit_days.append((minute_idx, temps, baseline))
-    params = fit_ar1(fit_days) if len(fit_days) >= SETTINGS.hazard.min_fit_days else prior_params()
+    obs, forecasts, settled, daily = _trailing(warehouse, city_key, day)
+    n = SETTINGS.hazard.fit_window_days
+    params, n_days = params_from_history(
+        obs,
+        forecasts,
+        daily,
+        std_offset=cfg.std_utc_offset_hours,
+        climatology_days=n,
+        min_fit_days=SETTINGS.hazard.min_fit_days,
+    )
     if params.source == "prior":
-        context.log.warning(
-            f"{len(fit_days)} usable trailing day(s) (need {SETTINGS.hazard.min_fit_days}): using the prior"
-        )
-    span_start = day - timedelta(days=SETTINGS.hazard.fit_window_days)
-    fallback = trailing_high_low(obs)
+        context.log.warning(f"{n_days} usable trailing day(s) (need {SETTINGS.hazard.min_fit_days}): using the prior")
+    excess = excess_from_history(obs, settled, std_offset=cfg.std_utc_offset_hours)
+    span_start = day - timedelta(days=n)
+    fallback = trailing_high_low(daily, day, n)
     frame = pl.DataFrame(
         {
             "city": city_key,
@@ -92,15 +102,20 @@ def hazard_params(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
             "hour_lst": np.arange(24, dtype=np.int32),
             "phi": params.phi,
             "sigma": params.sigma_by_hour,
+            "noise_sd": params.noise_sd,
             "fit_start": span_start,
             "fit_end": day - timedelta(days=1),
-            "n_days": len(fit_days),
+            "n_days": n_days,
             "method": params.source,
             "trailing_high_f": fallback[0] if fallback else None,
             "trailing_low_f": fallback[1] if fallback else None,
+            **dict(zip(EXCESS_COLUMNS, excess.pmf.tolist(), strict=True)),
+            "excess_days": excess.n_days,
         }
     )
-    return dg.Output(frame, metadata={"phi": params.phi, "method": params.source, "n_days": len(fit_days)})
+    return dg.Output(
+        frame, metadata={"phi": params.phi, "noise_sd": params.noise_sd, "method": params.source, "n_days": n_days}
+    )
 
 
 @warehouse_asset(
@@ -125,30 +140,31 @@ def hazard_pmf(
     p = partition_day(context)
     cfg, city_key, day, window = p.city, p.city.key, p.day, p.window
     ladder = market_ladder(markets)
-    lo, hi = ladder_arrays(ladder)
     trailing = hazard_params.row(0, named=True)
-    trailing_high_low = (trailing["trailing_high_f"], trailing["trailing_low_f"])
-    baseline, baseline_source = day_baseline(
-        forecast,
-        window,
-        climate_date=day,
-        std_offset=cfg.std_utc_offset_hours,
-        fallback_high_low=None if trailing_high_low[0] is None else trailing_high_low,
+    climatology = (
+        None if trailing["trailing_high_f"] is None else (trailing["trailing_high_f"], trailing["trailing_low_f"])
     )
-    params = Ar1Params(
-        phi=float(hazard_params["phi"][0]),
-        sigma_by_hour=hazard_params.sort("hour_lst")["sigma"].to_numpy(),
-        n_days=int(hazard_params["n_days"][0]),
-        n_pairs=0,
-        source=hazard_params["method"][0],
-    )
-    minute_idx, temps = observation_minutes(station_obs, window)
     # Metadata integers must fit in 64 bits; the kernel only needs the seed to be stable.
     seed = stable_seed(SETTINGS.hazard.seed, city_key, day.isoformat()) % 2**63
-    context.log.info(f"simulating {SETTINGS.hazard.n_paths} paths x 1440 minutes, baseline from {baseline_source}")
-    result = simulate_bracket_pmf(baseline, minute_idx, temps, params, lo, hi, SETTINGS.hazard.n_paths, seed)
+    params, excess = stored_params(hazard_params)
+    context.log.info(f"simulating {SETTINGS.hazard.n_paths} paths x 1440 minutes")
+    result, baseline_source = day_hazard(
+        ladder=ladder,
+        station_obs=station_obs,
+        forecast=forecast,
+        params=params,
+        excess=excess,
+        climatology=climatology,
+        climate_date=day,
+        std_offset=cfg.std_utc_offset_hours,
+        n_paths=SETTINGS.hazard.n_paths,
+        seed=seed,
+    )
     frame = hazard_frame(result, ladder, window).select(
-        pl.lit(city_key).alias("city"), pl.lit(day).alias("climate_date"), pl.all()
+        pl.lit(city_key).alias("city"),
+        pl.lit(day).alias("climate_date"),
+        pl.all(),
+        pl.lit(baseline_source).alias("baseline"),
     )
     return dg.Output(frame, metadata={"baseline": baseline_source, "n_paths": SETTINGS.hazard.n_paths, "seed": seed})
 
@@ -161,6 +177,7 @@ def hazard_pmf(
         **MARKETS_INPUT,
         "hazard_pmf": dg.AssetIn(["pmf", "hazard_pmf"]),
         "candles_1m": dg.AssetIn(["kalshi", "candles_1m"]),
+        "trades": dg.AssetIn(["kalshi", "trades"]),
         # Only the diagnostics read the settlement; the fused values never see it.
         "settlement": dg.AssetIn(["weather", "settlement"]),
     },
@@ -170,14 +187,51 @@ def fused_pmf(
     markets: pl.DataFrame,
     hazard_pmf: pl.DataFrame,
     candles_1m: pl.DataFrame,
+    trades: pl.DataFrame,
     settlement: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
     """Market-implied p_mkt, logit-pooled with p_wx by hazard and liquidity, renormalised over the ladder."""
     p = partition_day(context)
     cfg, city_key, day = p.city, p.city.key, p.day
-    fused = fuse(hazard_pmf, market_pmf(candles_1m, SETTINGS.fusion), SETTINGS.fusion)
+    caps = bracket_caps(market_ladder(markets))
+    market = day_market_pmf(candles_1m, trades, hazard_pmf, caps, SETTINGS.fusion)
+    fused = fuse(hazard_pmf, market, SETTINGS.fusion, caps)
     frame = fused.select(pl.lit(city_key).alias("city"), pl.lit(day).alias("climate_date"), pl.all())
     metadata = pmf_diagnostics(
         fused, settled_winners(markets, settlement), day, cfg.std_utc_offset_hours, SETTINGS.score_times_lst
     )
     return dg.Output(frame, metadata=metadata)
+
+
+@dg.asset(
+    key=["pmf", "forecast_scores"],
+    group_name="pmf",
+    kinds={"polars", "matplotlib"},
+    owners=OWNERS,
+    partitions_def=city_partitions,
+    deps=[dg.AssetDep(["pmf", name], partition_mapping=city_of_city_day) for name in ("hazard_pmf", "fused_pmf")],
+)
+def forecast_scores(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Brier, log loss and p(winner) of p_wx, p_mkt, p_fused_norm and persistence over a window of settled days."""
+    city_key = city_of(context.partition_key)
+    end = warehouse.latest_settled_day(city_key)
+    if end is None:
+        raise dg.Failure(description=f"no settled day for {city_key} in the warehouse: materialize weather/settlement")
+    start = end - timedelta(days=SETTINGS.diagnostics.score_window_days - 1)
+    result = evaluate_window(warehouse, settings().city(city_key), start, end, SETTINGS, progress=context.log.info)
+    out = kalshi_wx_home() / "artifacts" / "forecast_scores"
+    out.mkdir(parents=True, exist_ok=True)
+    metadata: dict = {
+        "window": f"{start}..{end}",
+        "days_scored": result.days.height,
+        "scores": dg.MetadataValue.md(markdown_table(result.table)),
+        "paired_brier_differences": dg.MetadataValue.md(markdown_table(result.paired)),
+    }
+    for pmf, (p, outcome) in result.reliability.items():
+        png = reliability_png(p, outcome, f"{pmf} reliability, {city_key} {start}..{end}")
+        path = out / f"reliability_{city_key}_{start}_{end}_{pmf}.png"
+        path.write_bytes(png)
+        metadata[f"reliability_{pmf}"] = dg.MetadataValue.md(
+            f"![{pmf} reliability](data:image/png;base64,{base64.b64encode(png).decode()})"
+        )
+    return dg.MaterializeResult(metadata=metadata)

@@ -13,12 +13,12 @@ from polars.testing import assert_frame_equal, assert_series_equal
 
 from kalshi_wx.core.backtest import backtest_inputs
 from kalshi_wx.core.climate_day import climate_day_window
-from kalshi_wx.core.live.signal import HazardDay, fused_pmf_at
-from kalshi_wx.core.pmf.frames import hazard_frame
-from kalshi_wx.core.pmf.fusion import FusionSettings, fuse, market_pmf
-from kalshi_wx.core.pmf.hazard import Ar1Params, ladder_arrays, simulate_bracket_pmf
-from kalshi_wx.core.pmf.hazard_fit import baseline_from_forecast
-from kalshi_wx.core.pmf.inputs import observation_minutes
+from kalshi_wx.core.live.signal import HazardDay, fused_pmf_at, hazard_day_frame
+from kalshi_wx.core.payloads.forecasts import FORECAST_SCHEMA
+from kalshi_wx.core.pmf.fusion import FusionSettings, day_market_pmf, fuse
+from kalshi_wx.core.pmf.hazard import Ar1Params
+from kalshi_wx.core.pmf.inputs import bracket_caps
+from kalshi_wx.core.pmf.observation import MAX_EXCESS_F
 from kalshi_wx.defs.resources import sim_config
 from kalshi_wx.sources.sim.exchange import NO_ASK, NO_BID, simulate_city_day
 
@@ -26,6 +26,7 @@ FUSION = FusionSettings()
 PARAMS = Ar1Params(phi=math.exp(-1 / 120), sigma_by_hour=np.full(24, 0.25), n_days=0, n_pairs=0)
 MINUTES = (0, 1, 95, 300, 721, 1000, 1439)  # the first minute has no closed bar; 1439 is the last
 PRICE = pl.Decimal(12, 6)
+NO_TRADES = pl.DataFrame(schema={"ticker": pl.Utf8, "ts": pl.Datetime("us", "UTC"), "yes_price": PRICE})
 
 
 @pytest.fixture(scope="module")
@@ -34,11 +35,26 @@ def sim():
     city_day = simulate_city_day(sim_config(), "nyc", date(2025, 8, 3))
     weather = city_day.weather
     window = climate_day_window(weather.climate_date, city_day.city.std_utc_offset_hours)
+    issued = window[0] - timedelta(hours=6)
+    forecast = pl.DataFrame(
+        {
+            "ts": [datetime.fromtimestamp(int(s), UTC) for s in weather.forecast_hour_epoch],
+            "temp_f": weather.forecast_hourly,
+        }
+    ).with_columns(
+        pl.col("ts").cast(pl.Datetime("us", "UTC")), pl.lit(issued).cast(pl.Datetime("us", "UTC")).alias("issued_at")
+    )
+    forecast = pl.concat([pl.DataFrame(schema=FORECAST_SCHEMA), forecast], how="diagonal_relaxed").select(
+        FORECAST_SCHEMA.names()
+    )
     day = HazardDay(
         ladder=[spec.bracket for spec in city_day.markets],
-        window=window,
-        baseline=baseline_from_forecast(weather.forecast_hour_epoch, weather.forecast_hourly, window),
+        forecast=forecast,
         params=PARAMS,
+        excess=np.array([0.9, 0.06, 0.03, 0.01][: MAX_EXCESS_F + 1]),
+        climatology=None,
+        climate_date=weather.climate_date,
+        std_offset=city_day.city.std_utc_offset_hours,
         n_paths=400,
         seed=11,
     )
@@ -47,8 +63,9 @@ def sim():
             "ts": [datetime.fromtimestamp(int(s) + 30, UTC) for s in weather.obs_epoch],
             "temp_f": weather.obs_temp,
             "station_ok": True,
+            "resolution_min": 5,
         }
-    ).with_columns(pl.col("ts").cast(pl.Datetime("us", "UTC")))
+    ).with_columns(pl.col("ts").cast(pl.Datetime("us", "UTC")), pl.col("resolution_min").cast(pl.Int32))
     n, minutes = city_day.bid.shape
     cents = [Decimal(c).scaleb(-2) for c in range(101)]
     candles = pl.DataFrame(
@@ -65,10 +82,9 @@ def sim():
 
 def backtest_fused(day: HazardDay, obs: pl.DataFrame, candles: pl.DataFrame) -> pl.DataFrame:
     """The assets' path: hazard_pmf over the whole day's observations, fused_pmf over the whole day's candles."""
-    minute_idx, temps = observation_minutes(obs, day.window)
-    lo, hi = ladder_arrays(day.ladder)
-    result = simulate_bracket_pmf(day.baseline, minute_idx, temps, day.params, lo, hi, day.n_paths, day.seed)
-    return fuse(hazard_frame(result, day.ladder, day.window), market_pmf(candles, FUSION), FUSION)
+    hazard = hazard_day_frame(day, obs)
+    caps = bracket_caps(day.ladder)
+    return fuse(hazard, day_market_pmf(candles, NO_TRADES, hazard, caps, FUSION), FUSION, caps)
 
 
 def test_the_live_pmf_of_a_minute_equals_the_backtests_row_for_that_minute(sim):
@@ -79,7 +95,7 @@ def test_the_live_pmf_of_a_minute_equals_the_backtests_row_for_that_minute(sim):
     with_market = 0
     for k in MINUTES:
         now = day.window[0] + timedelta(minutes=k)
-        live = fused_pmf_at(now, day, obs, candles, FUSION)
+        live = fused_pmf_at(now, day, obs, candles, NO_TRADES, FUSION)
         assert live.height == len(day.ladder)
         row = full.filter(pl.col("ts") == now)
         assert_frame_equal(live.drop("p_fused_norm"), row.drop("p_fused_norm"), check_exact=True)
@@ -100,12 +116,12 @@ def test_nothing_after_now_moves_the_live_pmf(sim):
     wider = candles.with_columns(
         pl.when(pl.col("ts") >= now).then(None).otherwise("yes_bid").alias("yes_bid"),
     )
-    base = fused_pmf_at(now, day, obs, candles, FUSION)
-    assert_frame_equal(base, fused_pmf_at(now, day, warmer, wider, FUSION), check_exact=True)
-    cut = fused_pmf_at(now, day, obs.filter(~later_obs), candles.filter(pl.col("ts") < now), FUSION)
+    base = fused_pmf_at(now, day, obs, candles, NO_TRADES, FUSION)
+    assert_frame_equal(base, fused_pmf_at(now, day, warmer, wider, NO_TRADES, FUSION), check_exact=True)
+    cut = fused_pmf_at(now, day, obs.filter(~later_obs), candles.filter(pl.col("ts") < now), NO_TRADES, FUSION)
     assert_frame_equal(base, cut, check_exact=True)
     # ... while what is known at now does move it.
-    moved = fused_pmf_at(now, day, obs.with_columns(pl.col("temp_f") + 9), candles, FUSION)
+    moved = fused_pmf_at(now, day, obs.with_columns(pl.col("temp_f") + 9), candles, NO_TRADES, FUSION)
     assert base["p_wx"].to_list() != moved["p_wx"].to_list()
 
 
@@ -113,4 +129,4 @@ def test_nothing_after_now_moves_the_live_pmf(sim):
 def test_a_time_that_is_not_a_minute_of_the_day_is_refused(sim, offset):
     day, obs, candles = sim
     with pytest.raises(ValueError, match="is not a whole minute of the climate day"):
-        fused_pmf_at(day.window[0] + offset, day, obs, candles, FUSION)
+        fused_pmf_at(day.window[0] + offset, day, obs, candles, NO_TRADES, FUSION)

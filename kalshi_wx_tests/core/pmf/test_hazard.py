@@ -268,3 +268,75 @@ def test_single_bracket_ladder_is_certain(sim_day):
     lo, hi = np.array([OPEN_LO]), np.array([OPEN_HI])
     result = simulate_bracket_pmf(sim_day["baseline"], sim_day["minutes"], sim_day["temps"], PARAMS, lo, hi, 8, 1)
     assert np.all(result.p_wx == 1.0)
+
+
+def test_kernel_equals_reference_with_excess_and_holes(sim_day):
+    m, t = sim_day["minutes"], sim_day["temps"]
+    keep = (m < 600) | (m > 840)  # a four-hour hole over the afternoon
+    noise = np.random.default_rng(5).standard_normal((300, MINUTES - 1))
+    excess = np.random.default_rng(6).integers(0, 3, 300)
+    kwargs = {"n_paths": 300, "noise": noise, "excess": excess}
+    assert_same(
+        run(simulate_bracket_pmf, sim_day, m[keep], t[keep], **kwargs),
+        run(simulate_bracket_pmf_reference, sim_day, m[keep], t[keep], **kwargs),
+    )
+
+
+def test_a_peak_inside_a_hole_is_simulated_not_held_flat():
+    """Flat 70 °F observations with the afternoon missing, under a baseline that peaks at 85 °F there."""
+    baseline = 70.0 + 15.0 * np.exp(-(((np.arange(MINUTES) - 780) / 90.0) ** 2))
+    minutes = np.arange(0, MINUTES, 5)
+    lo, hi = np.array([OPEN_LO, 71, 76]), np.array([70, 75, OPEN_HI])
+    params = Ar1Params(phi=0.99, sigma_by_hour=np.full(24, 0.2), n_days=0, n_pairs=0)
+
+    def end_of_day(observed: np.ndarray, **kwargs) -> np.ndarray:
+        temps = np.full(observed.size, 70.0)
+        return simulate_bracket_pmf(baseline, observed, temps, params, lo, hi, 2000, 3, **kwargs).p_wx[-1]
+
+    gappy = minutes[(minutes < 600) | (minutes > 960)]
+    with_hole, complete = end_of_day(gappy), end_of_day(minutes)
+    assert complete == pytest.approx([1.0, 0.0, 0.0])  # every 5 minutes seen at 70: settled
+    # Pinned at 70 on both sides, the bridged path still rises under the baseline's peak in between.
+    assert with_hole[0] < 0.9 and with_hole[1] + with_hole[2] > 0.1
+    assert end_of_day(gappy, hole_minutes=400)[0] == pytest.approx(1.0)  # the same gap as ordinary spacing
+
+
+def test_the_excess_lifts_the_settled_value_and_never_below_the_running_max(sim_day):
+    m, t = sim_day["minutes"], sim_day["temps"]
+    level = int(round_half_up(t.max()))
+    lo, hi = np.array([OPEN_LO, level, level + 1]), np.array([level - 1, level, OPEN_HI])
+    excess = np.array([0, 1] * 200)
+    args = (sim_day["baseline"], m, t, PARAMS, lo, hi, 400, 11)
+    flat = simulate_bracket_pmf(*args).p_wx[-1]
+    lifted = simulate_bracket_pmf(*args, excess=excess).p_wx[-1]
+    assert flat == pytest.approx([0.0, 1.0, 0.0]) and lifted == pytest.approx([0.0, 0.5, 0.5])
+    with pytest.raises(ValueError, match="excess must be"):
+        simulate_bracket_pmf(*args, excess=-excess)
+
+
+def test_floor_keeps_live_brackets_above_zero_and_ruled_out_ones_at_zero():
+    p = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+    running = np.array([70.4, 70.5, np.nan])  # rounds to 70, to 71; nothing observed yet
+    hi = np.array([70, 72, OPEN_HI])  # <= 70, 71-72, >= 73
+    floored = hazard.floor_live_brackets(p, running, hi, 0.01)
+    np.testing.assert_allclose(floored.sum(axis=1), 1.0)
+    assert (floored[0] > 0).all() and floored[0, 1] > 0.98
+    assert floored[1, 0] == 0.0 and floored[1, 1] > 0  # 70 is ruled out by 71, 71-72 is not
+    assert (floored[2] > 0).all()
+
+
+def test_measurement_noise_filters_the_anchor_and_kernel_still_equals_reference(sim_day):
+    noisy = Ar1Params(phi=PARAMS.phi, sigma_by_hour=PARAMS.sigma_by_hour, n_days=0, n_pairs=0, noise_sd=0.5)
+    m, t = sim_day["minutes"], sim_day["temps"]
+    noise = np.random.default_rng(8).standard_normal((300, MINUTES - 1))
+    assert_same(
+        run(simulate_bracket_pmf, sim_day, m, t, params=noisy, n_paths=300, noise=noise),
+        run(simulate_bracket_pmf_reference, sim_day, m, t, params=noisy, n_paths=300, noise=noise),
+    )
+    # A lone 5 °F spike on flat readings moves the anchor only part of the way; without noise, all of it.
+    baseline = np.full(MINUTES, 70.0)
+    starts = np.arange(0, 605, 5)
+    readings = np.where(starts == 600, 75.0, 70.0)
+    filtered = hazard._anchors(baseline, starts, readings, noisy)
+    assert 70.0 < filtered[-1] < 74.5 and np.allclose(filtered[:-1], 70.0)
+    assert hazard._anchors(baseline, starts, readings, PARAMS)[-1] == 75.0

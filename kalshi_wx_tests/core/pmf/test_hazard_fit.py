@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from kalshi_wx.core.climate_day import climate_day_window
+from kalshi_wx.core.pmf import hazard_fit
 from kalshi_wx.core.pmf.hazard_fit import (
     PHI_MAX,
     baseline_from_forecast,
@@ -127,3 +128,32 @@ def test_climatology_baseline_shape(day, t_min):
     with pytest.raises(ValueError):
         climatology_baseline(-5, day, 60.0, 70.0)
     np.testing.assert_array_equal(climatology_baseline(-8, day, 84.0, 66.0), baseline)  # minutes are LST
+
+
+def test_white_measurement_noise_is_separated_from_the_slow_residual():
+    # The same AR(1) days read through 0.3 °F of white noise (about the °C-tenths round trip's):
+    # the noise is found, and the slow sigma stays what it was instead of absorbing the jitter.
+    rng = np.random.default_rng(11)
+    clean = synthetic_days(10, 20, 5)
+    noisy = [
+        (stamps, temps + rng.normal(0.0, 0.3, temps.size), baseline, start) for stamps, temps, baseline, start in clean
+    ]
+    fit_clean, fit_noisy = fit_ar1(clean), fit_ar1(noisy)
+    assert fit_clean.noise_sd < 0.1
+    assert fit_noisy.noise_sd == pytest.approx(0.3, abs=0.08)
+    # Hour by hour the slow part is now a small signal under the noise; by part of the day it is recovered.
+    assert fit_noisy.sigma_by_hour[10:18].mean() == pytest.approx(0.25, rel=0.2)
+    assert fit_noisy.sigma_by_hour[:6].mean() == pytest.approx(0.12, rel=0.3)
+    assert abs(-1 / math.log(fit_noisy.phi) / TAU - 1) < 0.35
+    # Without the noise term the same readings look like a much noisier slow residual.
+    assert fit_noisy.sigma_by_hour.mean() < 0.6 * fit_ar1_without_noise(noisy).sigma_by_hour.mean()
+
+
+def fit_ar1_without_noise(days):
+    """fit_ar1 with the measurement-noise estimate switched off, as the model was before."""
+    original = hazard_fit.measurement_noise_var
+    hazard_fit.measurement_noise_var = lambda *pairs: 0.0
+    try:
+        return fit_ar1(days)
+    finally:
+        hazard_fit.measurement_noise_var = original

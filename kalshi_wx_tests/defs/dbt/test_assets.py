@@ -135,7 +135,11 @@ def _pmf_frames(candles: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Stand-ins for pmf/hazard_pmf and pmf/fused_pmf on the partition's grid (their values are not under test)."""
     grid = candles.select("city", "climate_date", "ticker", "ts")
     hazard = grid.with_columns(
-        running_max_f=pl.lit(70.0), p_wx=pl.lit(0.25), hazard_next_5m=pl.lit(0.05), hazard_next_60m=pl.lit(0.4)
+        running_max_f=pl.lit(70.0),
+        p_wx=pl.lit(0.25),
+        hazard_next_5m=pl.lit(0.05),
+        hazard_next_60m=pl.lit(0.4),
+        baseline=pl.lit("forecast"),
     )
     fused = grid.with_columns(
         p_wx=pl.lit(0.25), p_mkt=pl.lit(0.3), w_mkt=pl.lit(0.5), p_fused=pl.lit(0.27), p_fused_norm=pl.lit(0.26)
