@@ -38,6 +38,7 @@ from kalshi_wx.core.models.settings import (
 from kalshi_wx.core.payloads.forecasts import ForecastSource
 from kalshi_wx.core.payloads.observations import ObservationSource
 from kalshi_wx.core.pmf.fusion import FusionSettings
+from kalshi_wx.sources.sim.common import SimMarket
 from kalshi_wx.warehouse.backends import DEFAULT_LOCK_TIMEOUT_S
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +46,7 @@ CONFIG_DIR = Path(os.environ.get("KALSHI_WX_CONFIG_DIR", REPO_ROOT / "config"))
 CITIES_FILE, PMF_FILE, MODELS_FILE, BACKTEST_FILE = "cities.yaml", "pmf.yaml", "models.yaml", "backtest.yaml"
 WEATHER_FILE = "weather.yaml"
 HIGHRES_FILE = "highres.yaml"
+SIM_FILE = "sim.yaml"
 
 
 class _File(BaseModel):
@@ -249,6 +251,24 @@ class HighresSettings(_File):
         return self
 
 
+# --- config/sim.yaml --------------------------------------------------------------------------------
+
+
+class SimCalibrationSettings(_File):
+    """What ``kalshi-wx sim calibrate`` simulates beside the real market, and the tolerance per statistic."""
+
+    city: Text
+    years: Annotated[Whole, Field(ge=1)]
+    tolerances: dict[Text, Annotated[Real, Field(gt=0)]]
+
+
+class SimSettings(_File):
+    """The simulated weather markets (``SimMarket``) and their calibration to the real KXHIGHCHI market."""
+
+    market: SimMarket
+    calibration: SimCalibrationSettings
+
+
 # --- loading ------------------------------------------------------------------------------------------
 
 FileModel = TypeVar("FileModel", bound=BaseModel)
@@ -314,7 +334,7 @@ def load_file(path: Path, model: type[FileModel]) -> FileModel:
 @dataclass(frozen=True)
 class Settings:
     """Everything in ``config/``: cities, weather sources, the probability engine, model training, the backtest,
-    recording."""
+    recording, the simulated markets."""
 
     config_dir: Path
     cities: Mapping[str, City]
@@ -323,6 +343,7 @@ class Settings:
     models: ModelsSettings
     backtest: BacktestSettings
     highres: HighresSettings
+    sim: SimSettings
 
     def recording_offset_hours(self, series: str) -> int:
         """The UTC offset of a series' recording day: its city's standard offset for a weather
@@ -361,6 +382,7 @@ def load_settings(config_dir: Path = CONFIG_DIR) -> Settings:
         models=load_file(config_dir / MODELS_FILE, ModelsSettings),
         backtest=load_file(config_dir / BACKTEST_FILE, BacktestSettings),
         highres=load_file(config_dir / HIGHRES_FILE, HighresSettings),
+        sim=load_file(config_dir / SIM_FILE, SimSettings),
     )
 
 

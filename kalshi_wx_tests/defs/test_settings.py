@@ -16,16 +16,19 @@ from kalshi_wx.defs.settings import (
     CONFIG_DIR,
     HIGHRES_FILE,
     MODELS_FILE,
+    SIM_FILE,
     BacktestSettings,
     HighresSettings,
     ModelsSettings,
     PmfSettings,
+    SimSettings,
     duckdb_lock_timeout_s,
     load_cities,
     load_file,
     load_settings,
     parse_train_window,
 )
+from kalshi_wx.sources.sim.common import SimMarket
 
 
 def test_shipped_cities_match_the_settlement_table():
@@ -213,3 +216,28 @@ def test_bad_highres_settings_name_file_and_key(tmp_path, change, message):
     path.write_text(yaml.safe_dump(document))
     with pytest.raises(ConfigError, match=message):
         load_file(path, HighresSettings)
+
+
+def test_shipped_sim_settings_are_the_simulators_defaults():
+    sim = load_settings().sim
+    # A bare SimConfig (tests, benchmarks) trades the same calibrated market as the configured one.
+    assert sim.market == SimMarket()
+    assert sim.market.fee_type == "quadratic_with_maker_fees" and isinstance(sim.market.belief_sd_f, tuple)
+    assert sim.calibration.city == "chi" and sim.calibration.tolerances["brier_13h"] == 0.10
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"belief_sd_f": [2.0, 1.0]}, r"sim.yaml: market: .*belief_sd_hours must be increasing and as long as"),
+        ({"trade_rate": "lots"}, r"sim.yaml: market.trade_rate: Input should be a valid number"),
+        ({"spread_block_hours": [6, 10, 14, 18, 24]}, r"spread_block_hours must start at 0"),
+    ],
+)
+def test_bad_sim_settings_name_file_and_key(tmp_path, change, message):
+    document = yaml.safe_load((CONFIG_DIR / SIM_FILE).read_text())
+    document["market"].update(change)
+    path = tmp_path / "sim.yaml"
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(ConfigError, match=message):
+        load_file(path, SimSettings)

@@ -49,6 +49,53 @@ class CryptoSeries:
 
 
 @dataclass(frozen=True)
+class SimMarket:
+    """The simulated weather market's maker, takers and fees, calibrated to the real KXHIGHCHI market.
+
+    The values and their sources are in ``config/sim.yaml`` (``kalshi-wx sim calibrate`` prints the
+    calibration); a bare ``SimConfig`` uses these defaults, which are that file's values
+    (``kalshi_wx_tests/defs/test_settings.py`` holds the two together).
+
+    The maker's belief about the day's high is the true remaining path plus noise: its estimate of
+    the rest of the day's maximum misses by ``belief_sd_f`` °F (linear in local standard hours
+    between ``belief_sd_hours``; an AR(1) in time with an e-fold of ``belief_noise_efold_minutes``),
+    and it reads the running maximum from the 5-minute observations (``running_max_sd_f``).
+    Spreads are ``1 + spread_scale_cents[block] * (spread_floor + 4 p (1 - p))`` cents times a
+    log-normal draw per market and hour, by the blocks of ``spread_block_hours``. Takers arrive at
+    ``trade_rate`` per market-minute (shaped by time of day and uncertainty) from the event's open,
+    ``pre_day_trade_rate`` before the climate day; sizes are log-normal.
+    """
+
+    belief_sd_hours: tuple[float, ...] = (0.0, 10.0, 13.0, 16.0, 24.0)
+    belief_sd_f: tuple[float, ...] = (2.0, 1.11, 0.51, 0.6, 0.2)
+    belief_noise_efold_minutes: float = 120.0
+    running_max_sd_f: float = 0.45
+    requote_cents: float = 2.0
+    spread_block_hours: tuple[int, ...] = (0, 6, 10, 14, 18)
+    spread_scale_cents: tuple[float, ...] = (3.37, 2.35, 6.46, 16.4, 12.95)
+    spread_floor: float = 0.35
+    spread_noise_sd: float = 0.4
+    trade_rate: float = 0.333
+    pre_day_trade_rate: float = 0.069
+    trade_size_median: float = 14.0
+    trade_size_sigma: float = 1.6
+    fee_type: str = "quadratic_with_maker_fees"
+    fee_multiplier: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in ("belief_sd_hours", "belief_sd_f", "spread_block_hours", "spread_scale_cents"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))  # hashable: it keys the day cache
+        if len(self.belief_sd_hours) != len(self.belief_sd_f) or list(self.belief_sd_hours) != sorted(
+            self.belief_sd_hours
+        ):
+            raise ValueError("SimMarket.belief_sd_hours must be increasing and as long as belief_sd_f")
+        if len(self.spread_block_hours) != len(self.spread_scale_cents) or self.spread_block_hours[0] != 0:
+            raise ValueError("SimMarket.spread_block_hours must start at 0 and be as long as spread_scale_cents")
+        if min(self.belief_sd_f) <= 0 or self.running_max_sd_f <= 0:
+            raise ValueError("SimMarket belief noise must be positive")
+
+
+@dataclass(frozen=True)
 class SimConfig:
     """The simulator's world: its cities, a seed and a fixed clock (never the wall clock, so runs reproduce).
 
@@ -58,7 +105,7 @@ class SimConfig:
     is both ``market_settled_ts`` and ``trades_created_ts`` of ``GET /historical/cutoff``.
     ``first_market_date`` is the first climate day with a listed event (default: 16 days
     before ``now``). ``crypto`` adds simulated crypto series (none by default: the city x date graph
-    does not trade them).
+    does not trade them). ``market`` is how the weather markets trade (``SimMarket``).
     """
 
     cities: tuple[City, ...]
@@ -67,6 +114,7 @@ class SimConfig:
     historical_cutoff: datetime = _DEFAULT_CUTOFF
     first_market_date: date | None = field(default=None)
     crypto: tuple[CryptoSeries, ...] = ()
+    market: SimMarket = field(default_factory=SimMarket)
     _by_key: dict[str, City] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -89,14 +89,19 @@ def test_trades_hit_the_touch_in_time_order(sim_config):
     offset = day.trade_us % 60_000_000
     for j in range(day.trade_us.size):
         m, k = int(day.trade_market[j]), int(minute[j])
-        assert k > day.mm_start_minute
-        quote = k if offset[j] >= day.quote_us[k] else k - 1
+        if k < 0:  # before the climate day, from the event's open: the maker's opening quote
+            assert day.open_time.timestamp() * 1e6 <= day.trade_us[j]
+            quote = 0
+        else:
+            assert k > day.mm_start_minute
+            quote = k if offset[j] >= day.quote_us[k] else k - 1
         bid, ask = day.bid[m, quote], day.ask[m, quote]
         expected = ask if day.trade_taker_yes[j] else bid
         assert day.trade_price[j] == expected and 1 <= expected <= 99
     assert np.all(day.trade_count >= 100)
     assert np.all(day.open_interest >= 0)
-    assert day.volume.sum() == day.trade_count.sum()
+    # Candle volume is the climate day's; the rest traded before it.
+    assert day.volume.sum() == day.trade_count[minute >= 0].sum() < day.trade_count.sum()
 
 
 def test_candle_minutes_are_sparse(sim_config):
