@@ -7,7 +7,8 @@ score (probability of the winning bracket and multiclass Brier at fixed local st
 
 The frames, one shape for real and simulated data (prices in float dollars, counts in contracts):
 
-* ``trades``: climate_date, ticker, ts (UTC), yes_price, count: every trade from the event's open.
+* ``trades``: climate_date, ticker, ts (UTC), yes_price, count, taker_yes: every trade from the
+  event's open.
 * ``quotes``: climate_date, ticker, ts (the minute's start, UTC), bid, ask: one row per minute the
   exchange emitted a candle (a quote change or a trade); an empty side is null.
 * ``ladder``: climate_date, ticker, lo_f, hi_f: each event's brackets (whole-degree YES range).
@@ -151,7 +152,14 @@ def trade_activity(trades: pl.DataFrame, ladder: pl.DataFrame, std_offset: int) 
     sizes = trades["count"].to_numpy()
     total = float(sizes.sum())
     hours = 24.0 * market_days
+    by_block = {}
+    for lo, hi in HOUR_BLOCKS:
+        block = day.filter((pl.col("hour_lst") >= lo) & (pl.col("hour_lst") < hi)).height
+        by_block[f"trades_per_market_hour_{_block_label(lo, hi)}"] = (
+            block / ((hi - lo) * market_days) if market_days else math.nan
+        )
     return {
+        **by_block,
         "trades_per_market_hour": day.height / hours if hours else math.nan,
         "contracts_per_market_hour": float(day["count"].sum()) / hours if hours else math.nan,
         "trade_size_median": float(np.median(sizes)) if sizes.size else math.nan,
@@ -159,6 +167,19 @@ def trade_activity(trades: pl.DataFrame, ladder: pl.DataFrame, std_offset: int) 
         "trade_size_mean": float(sizes.mean()) if sizes.size else math.nan,
         "pre_day_contract_share": float(before["count"].sum()) / total if total else math.nan,
     }
+
+
+def taker_markout_cents(trades: pl.DataFrame, ladder: pl.DataFrame, highs: pl.DataFrame) -> float:
+    """What a taker earns per contract held to settlement, in cents (contract-weighted).
+
+    Minus the half-spread for flow that knows nothing; nearer zero (or above) the more it knows.
+    """
+    settled = trades.join(bracket_distance(ladder, highs), on=["climate_date", "ticker"], how="inner")
+    sign = pl.when(pl.col("taker_yes")).then(1.0).otherwise(-1.0)
+    won = (pl.col("distance_f") == 0).cast(pl.Float64)
+    earned = settled.select((sign * (won - pl.col("yes_price")) * 100.0 * pl.col("count")).sum()).item()
+    contracts = float(settled["count"].sum())
+    return float(earned) / contracts if contracts else math.nan
 
 
 def implied_probabilities(
@@ -223,6 +244,7 @@ def market_statistics(
 ) -> dict[str, float]:
     """Every statistic of the calibration table, by name. ``quotes`` may be empty (no quote statistics)."""
     stats = {**trade_activity(trades, ladder, std_offset), **market_scores(trades, ladder, highs, std_offset)}
+    stats["taker_markout_cents"] = taker_markout_cents(trades, ladder, highs)
     if quotes.height:
         stats |= {f"spread_cents_{k}": v for k, v in spread_by_hour(quotes, std_offset).items()}
         stats |= {f"spread_cents_{k}": v for k, v in spread_by_distance(quotes, ladder, highs, std_offset).items()}

@@ -21,6 +21,7 @@ from kalshi_wx.core.market_stats import (
     market_statistics,
     quote_updates_per_market_hour,
     spread_by_hour,
+    taker_markout_cents,
     trade_activity,
 )
 from kalshi_wx.sources.replay.real_market import load_kxhighchi
@@ -73,6 +74,25 @@ def test_trade_activity_counts_the_whole_tape_and_what_traded_before_the_day(rea
     assert stats["trades_per_market_hour"] == pytest.approx(len(inside) / (6 * 24))
     assert stats["contracts_per_market_hour"] == pytest.approx(sum(t["count"] for t in inside) / (6 * 24))
     assert stats["trade_size_median"] == float(np.median([t["count"] for t in raw]))
+    morning = [t for t in inside if start.replace(hour=12) <= _utc(t["created_time"]) < start.replace(hour=16)]
+    assert stats["trades_per_market_hour_06-10h"] == pytest.approx(len(morning) / (6 * 4))
+
+
+def test_taker_markout_to_settlement(real_data, real_chi):
+    # May 2: "60° or below" (T61) won. A YES taker earns 100 - price on it and -price elsewhere; a NO
+    # taker the opposite; per contract, weighted by size.
+    won = "KXHIGHCHI-25MAY02-T61"
+    earned = contracts = 0.0
+    for t in _raw_tape(real_data, MAY2):
+        y = 100.0 if t["ticker"] == won else 0.0
+        sign = 1.0 if t["taker_side"] == "yes" else -1.0
+        earned += sign * (y - t["yes_price"]) * t["count"]
+        contracts += t["count"]
+    may2 = pl.col("climate_date") == MAY2
+    got = taker_markout_cents(real_chi.trades.filter(may2), real_chi.ladder.filter(may2), real_chi.highs)
+    assert got == pytest.approx(earned / contracts)
+    # Over the whole tape real takers lose about a cent a contract: far less than the half-spread.
+    assert -3.0 < taker_markout_cents(real_chi.trades, real_chi.ladder, real_chi.highs) < 0.0
 
 
 def test_implied_probabilities_are_the_last_traded_prices_normalised(real_data, real_chi):

@@ -230,8 +230,13 @@ def test_shipped_sim_settings_are_the_simulators_defaults():
     ("change", "message"),
     [
         ({"belief_sd_f": [2.0, 1.0]}, r"sim.yaml: market: .*belief_sd_hours must be increasing and as long as"),
-        ({"trade_rate": "lots"}, r"sim.yaml: market.trade_rate: Input should be a valid number"),
-        ({"spread_block_hours": [6, 10, 14, 18, 24]}, r"spread_block_hours must start at 0"),
+        ({"trade_rate": [0.1, "lots"]}, r"sim.yaml: market.trade_rate\[1\]: Input should be a valid number"),
+        (
+            {"trade_rate": [0.1, 0.2]},
+            r"hour_blocks must start at 0 and be as long as spread_scale_cents and trade_rate",
+        ),
+        ({"taker_information": 0}, r"taker_information must be positive"),
+        ({"belief_sd_f": [2.0, 1.0, 0.5, 0.8, 0.2]}, r"belief_sd_f must not increase: information only accumulates"),
     ],
 )
 def test_bad_sim_settings_name_file_and_key(tmp_path, change, message):

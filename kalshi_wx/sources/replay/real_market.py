@@ -22,7 +22,7 @@ from kalshi_wx.sources.replay.build import CPRATIM, HALSTED_CANDLES, HALSTED_HIG
 
 KXHIGHCHI_STD_OFFSET = -6  # Chicago Midway, central standard time
 _TAPE = {"climate_date": pl.Date, "ticker": pl.Utf8, "ts": pl.Datetime("us", "UTC"), "yes_price": pl.Float64,
-         "count": pl.Float64}  # fmt: skip
+         "count": pl.Float64, "taker_yes": pl.Boolean}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,12 @@ def _ladder_and_tape(real: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
         trades = trades_frame(rows, city="chi", climate_date=day, window=window, source=str(trades_path))  # type: ignore[arg-type]
         tapes.append(
             trades.select(
-                "climate_date", "ticker", "ts", pl.col("yes_price").cast(pl.Float64), pl.col("count").cast(pl.Float64)
+                "climate_date",
+                "ticker",
+                "ts",
+                pl.col("yes_price").cast(pl.Float64),
+                pl.col("count").cast(pl.Float64),
+                (pl.col("taker_outcome_side") == "yes").alias("taker_yes"),
             )
         )
     return pl.concat(ladders), pl.concat(tapes).cast(_TAPE)  # type: ignore[arg-type]

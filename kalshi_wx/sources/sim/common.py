@@ -56,43 +56,51 @@ class SimMarket:
     calibration); a bare ``SimConfig`` uses these defaults, which are that file's values
     (``kalshi_wx_tests/defs/test_settings.py`` holds the two together).
 
-    The maker's belief about the day's high is the true remaining path plus noise: its estimate of
-    the rest of the day's maximum misses by ``belief_sd_f`` °F (linear in local standard hours
-    between ``belief_sd_hours``; an AR(1) in time with an e-fold of ``belief_noise_efold_minutes``),
-    and it reads the running maximum from the 5-minute observations (``running_max_sd_f``).
-    Spreads are ``1 + spread_scale_cents[block] * (spread_floor + 4 p (1 - p))`` cents times a
-    log-normal draw per market and hour, by the blocks of ``spread_block_hours``. Takers arrive at
-    ``trade_rate`` per market-minute (shaped by time of day and uncertainty) from the event's open,
-    ``pre_day_trade_rate`` before the climate day; sizes are log-normal.
+    The maker's belief about the day's high combines the public forecast and observations with a
+    private view of the truth: its estimate of the day's maximum misses by ``belief_sd_f`` °F
+    (linear in local standard hours between ``belief_sd_hours``, never increasing: the error of
+    information that accumulates, so the belief is a martingale), and it reads the running maximum
+    so far to ``running_max_sd_f``. Spreads are ``1 + spread_scale_cents[block] * (spread_floor + 4 p (1 - p))``
+    cents times a log-normal draw per market and hour, by the local-standard-hour blocks starting at
+    ``hour_blocks``. Takers arrive at ``trade_rate[block]`` per market-minute (more on the uncertain
+    brackets) from the event's open, ``pre_day_trade_rate`` before the climate day; a taker buys YES
+    with probability Phi((belief in ``taker_horizon_minutes`` - mid) / ``taker_information``), so
+    flow is informed; sizes are log-normal.
     """
 
     belief_sd_hours: tuple[float, ...] = (0.0, 10.0, 13.0, 16.0, 24.0)
-    belief_sd_f: tuple[float, ...] = (2.0, 1.11, 0.51, 0.6, 0.2)
-    belief_noise_efold_minutes: float = 120.0
-    running_max_sd_f: float = 0.45
-    requote_cents: float = 2.0
-    spread_block_hours: tuple[int, ...] = (0, 6, 10, 14, 18)
-    spread_scale_cents: tuple[float, ...] = (3.37, 2.35, 6.46, 16.4, 12.95)
+    belief_sd_f: tuple[float, ...] = (2.0, 1.11, 0.6, 0.52, 0.2)
+    running_max_sd_f: float = 0.3
+    requote_cents: float = 0.8
+    hour_blocks: tuple[int, ...] = (0, 6, 10, 14, 18)
+    spread_scale_cents: tuple[float, ...] = (3.19, 2.24, 6.62, 16.5, 13.01)
     spread_floor: float = 0.35
     spread_noise_sd: float = 0.4
-    trade_rate: float = 0.333
-    pre_day_trade_rate: float = 0.069
+    trade_rate: tuple[float, ...] = (0.0151, 0.2088, 0.169, 0.0747, 0.0077)
+    taker_horizon_minutes: int = 60
+    taker_information: float = 0.32
+    pre_day_trade_rate: float = 0.0645
     trade_size_median: float = 14.0
     trade_size_sigma: float = 1.6
     fee_type: str = "quadratic_with_maker_fees"
     fee_multiplier: float = 1.0
 
     def __post_init__(self) -> None:
-        for name in ("belief_sd_hours", "belief_sd_f", "spread_block_hours", "spread_scale_cents"):
+        for name in ("belief_sd_hours", "belief_sd_f", "hour_blocks", "spread_scale_cents", "trade_rate"):
             object.__setattr__(self, name, tuple(getattr(self, name)))  # hashable: it keys the day cache
         if len(self.belief_sd_hours) != len(self.belief_sd_f) or list(self.belief_sd_hours) != sorted(
             self.belief_sd_hours
         ):
             raise ValueError("SimMarket.belief_sd_hours must be increasing and as long as belief_sd_f")
-        if len(self.spread_block_hours) != len(self.spread_scale_cents) or self.spread_block_hours[0] != 0:
-            raise ValueError("SimMarket.spread_block_hours must start at 0 and be as long as spread_scale_cents")
-        if min(self.belief_sd_f) <= 0 or self.running_max_sd_f <= 0:
-            raise ValueError("SimMarket belief noise must be positive")
+        if list(self.belief_sd_f) != sorted(self.belief_sd_f, reverse=True):
+            raise ValueError("SimMarket.belief_sd_f must not increase: information only accumulates")
+        blocks = len(self.hour_blocks)
+        if self.hour_blocks[0] != 0 or len(self.spread_scale_cents) != blocks or len(self.trade_rate) != blocks:
+            raise ValueError(
+                "SimMarket.hour_blocks must start at 0 and be as long as spread_scale_cents and trade_rate"
+            )
+        if min(self.belief_sd_f) <= 0 or self.running_max_sd_f <= 0 or self.taker_information <= 0:
+            raise ValueError("SimMarket belief noise and taker_information must be positive")
 
 
 @dataclass(frozen=True)

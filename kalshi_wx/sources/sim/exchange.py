@@ -36,7 +36,9 @@ from kalshi_wx.core.cities import City
 from kalshi_wx.sources.sim.common import SimConfig, SimMarket, norm_cdf, stable_rng
 from kalshi_wx.sources.sim.weather import (
     MINUTES_PER_DAY,
+    OBS_INTERVAL_MINUTES,
     WeatherDay,
+    climatology,
     simulate_weather,
 )
 
@@ -46,6 +48,12 @@ NO_ASK = 100  # cents: an empty YES ask side renders as "1.0000"
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _EASTERN = ZoneInfo("America/New_York")
 
+_FORECAST_MISS_EFOLD_MINUTES = 180.0
+# 5-minute values under-read the 1-minute extreme (and travel as whole °C): the running maximum they
+# show is this far below the true one, give or take _OBS_RUNNING_SD_F.
+_OBS_UNDER_READ_F = 0.3
+_OBS_RUNNING_SD_F = 0.6
+_FUTURE_GRID_MINUTES = 10
 _EVENT_OPEN_BEFORE_DAY = timedelta(hours=15)  # 09:00 LST the day before (10:00 ET in summer)
 _OPENING_SHARE = 0.7  # share of trades that open new interest rather than close it
 
@@ -196,23 +204,67 @@ class CityDay:
         return np.flatnonzero(self.trade_market == market)
 
 
-def _belief(
-    weather: WeatherDay, markets: tuple[MarketSpec, ...], market: SimMarket, rng: np.random.Generator
-) -> np.ndarray:
-    """P(bracket) per market and minute from the true future path seen through noise (module docstring)."""
+def _public_future_max(weather: WeatherDay, forecast_sd: float) -> tuple[np.ndarray, np.ndarray]:
+    """What the forecast and the 5-minute observations alone say of the rest of the day's maximum.
+
+    Mean: the forecast curve ahead, shifted by the current forecast miss, which decays with a
+    3-hour e-fold; sd: from the forecast's error down to 0.5 °F past the forecast peak.
+    """
+    fc = weather.forecast_minute_temp
     k = np.arange(MINUTES_PER_DAY)
-    running = np.maximum.accumulate(weather.minute_temp)
-    future = np.r_[np.maximum.accumulate(weather.minute_temp[::-1])[::-1][1:], -np.inf]
+    last_obs = k // OBS_INTERVAL_MINUTES  # the 5-minute stamp at or before minute k
+    miss = weather.obs_temp[last_obs] - fc[last_obs * OBS_INTERVAL_MINUTES]
+    grid = np.arange(0, MINUTES_PER_DAY, _FUTURE_GRID_MINUTES)
+    lag = grid[None, :] - k[:, None]
+    decay = np.exp(-np.clip(lag, 0, None) / _FORECAST_MISS_EFOLD_MINUTES)
+    ahead = np.where(lag > 0, fc[grid][None, :] + miss[:, None] * decay, -np.inf).max(axis=1)
+    ahead = np.where(np.isfinite(ahead), ahead, fc.min() - 50.0)  # nothing left to warm up
+    peak = int(np.argmax(fc))
+    left = np.clip((peak + 90 - k) / (peak + 90), 0.0, 1.0)
+    return ahead, 0.5 + forecast_sd * np.sqrt(left)
+
+
+def _combine(
+    private: np.ndarray, private_sd: float | np.ndarray, public: np.ndarray, public_sd: float | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The precision-weighted mean and sd of two independent normal estimates."""
+    w_private, w_public = 1.0 / np.square(private_sd), 1.0 / np.square(public_sd)
+    mean = (private * w_private + public * w_public) / (w_private + w_public)
+    return mean, np.broadcast_to(1.0 / np.sqrt(w_private + w_public), mean.shape)
+
+
+def _belief(
+    weather: WeatherDay,
+    markets: tuple[MarketSpec, ...],
+    market: SimMarket,
+    forecast_sd: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """P(bracket) per market and minute: public information and a private view of the true path (module docstring)."""
+    k = np.arange(MINUTES_PER_DAY)
+    # Every view is a normal around the truth with the sd the maker assumes, so its belief is
+    # calibrated; each private view is combined with the public one (precision-weighted), so the
+    # maker knows everything our weather model can know, and more. The private errors are those of
+    # information that accumulates (a Brownian motion in information time 1 / sd^2), never of
+    # noise that comes and goes: the maker's belief is then a martingale, as a real market's price
+    # is, and nobody can trade its wobbles back and forth against it.
+    # The running maximum so far: the station's 1-minute readings (private) and the 5-minute ones.
+    obs_running = np.maximum.accumulate(weather.obs_temp)[k // OBS_INTERVAL_MINUTES] + _OBS_UNDER_READ_F
+    running_private = np.maximum.accumulate(weather.minute_temp) + rng.normal(0.0, market.running_max_sd_f)
+    running, running_sd = _combine(running_private, market.running_max_sd_f, obs_running, _OBS_RUNNING_SD_F)
+    # The day's maximum: the true one seen through accumulating information, and the forecast's
+    # view of the rest of the day.
     sd = np.interp(k / 60.0, market.belief_sd_hours, market.belief_sd_f)
-    phi = math.exp(-1.0 / market.belief_noise_efold_minutes)
-    estimate = future + sd * _ar1(rng, 1, phi, 1.0)[0]
+    information = 1.0 / sd**2
+    brownian = np.cumsum(rng.normal(0.0, np.sqrt(np.diff(information, prepend=0.0))))
+    private = weather.minute_temp.max() + brownian / information
+    public, public_sd = _public_future_max(weather, forecast_sd)
+    estimate, sd = _combine(private, sd, public, public_sd)
 
     def cdf(edge: float) -> np.ndarray:
         # P(max(M, X) < edge) for independent M and X; callers pass whole degree + 0.5 because the
-        # CLI rounds half up. Nothing is left of the day in its last minute.
-        seen = norm_cdf((edge - running) / market.running_max_sd_f)
-        ahead = np.where(np.isfinite(estimate), norm_cdf((edge - estimate) / sd), 1.0)
-        return seen * ahead
+        # CLI rounds half up.
+        return norm_cdf((edge - running) / running_sd) * norm_cdf((edge - estimate) / sd)
 
     probs = np.empty((len(markets), MINUTES_PER_DAY))
     for i, spec in enumerate(markets):
@@ -226,20 +278,11 @@ def _spreads(belief: np.ndarray, market: SimMarket, rng: np.random.Generator) ->
     """Spread in whole cents per market and minute, set once an hour from that hour's belief."""
     hours = MINUTES_PER_DAY // 60
     p = belief[:, ::60]
-    block = np.searchsorted(np.array(market.spread_block_hours), np.arange(hours), side="right") - 1
+    block = np.searchsorted(np.array(market.hour_blocks), np.arange(hours), side="right") - 1
     scale = np.array(market.spread_scale_cents)[block][None, :]
     noise = rng.lognormal(0.0, market.spread_noise_sd, p.shape)
     hourly = np.maximum(1, np.round(1.0 + scale * (market.spread_floor + 4.0 * p * (1.0 - p)) * noise))
     return np.repeat(hourly.astype(np.int64), 60, axis=1)
-
-
-def _ar1(rng: np.random.Generator, rows: int, phi: float, sd: float) -> np.ndarray:
-    shocks = rng.normal(0.0, sd * math.sqrt(1.0 - phi * phi), (rows, MINUTES_PER_DAY))
-    out = np.empty_like(shocks)
-    out[:, 0] = rng.normal(0.0, sd, rows)
-    for k in range(1, MINUTES_PER_DAY):
-        out[:, k] = phi * out[:, k - 1] + shocks[:, k]
-    return out
 
 
 def _posted_mids(mid: np.ndarray, spread: np.ndarray, start: int, requote_cents: float) -> np.ndarray:
@@ -291,9 +334,12 @@ def settlement_time(climate_date: date, rng: np.random.Generator) -> datetime:
     return morning + timedelta(seconds=int(rng.integers(60, 600)))
 
 
-def _taker_sides(rng: np.random.Generator, touch_bid: np.ndarray, touch_ask: np.ndarray) -> np.ndarray:
-    """Half the takers buy YES; none can hit an empty side."""
-    taker_yes = rng.random(touch_bid.size) < 0.5
+def _taker_sides(
+    rng: np.random.Generator, touch_bid: np.ndarray, touch_ask: np.ndarray, ahead: np.ndarray, information: float
+) -> np.ndarray:
+    """Takers lean towards where the maker's belief will be (``ahead``); none can hit an empty side."""
+    mid = (np.where(touch_bid == NO_BID, 0, touch_bid) + np.where(touch_ask == NO_ASK, 100, touch_ask)) / 200.0
+    taker_yes = rng.random(touch_bid.size) < norm_cdf((ahead - mid) / information)
     return np.where(touch_ask == NO_ASK, False, np.where(touch_bid == NO_BID, True, taker_yes))
 
 
@@ -306,7 +352,7 @@ def _simulate(seed: int, city: City, climate_date: date, market: SimMarket) -> C
     ladder = [spec.bracket for spec in markets]
     winner = ladder.index(winning_bracket(ladder, weather.cli_max_f))
 
-    belief = _belief(weather, markets, market, rng)
+    belief = _belief(weather, markets, market, climatology(city.key).forecast_sd, rng)
     start_minute = 0  # the event is open, and quoted, from before the climate day starts
     spread = _spreads(belief, market, rng)
     posted = _posted_mids(belief * 100.0, spread, start_minute, market.requote_cents)
@@ -322,10 +368,11 @@ def _simulate(seed: int, city: City, climate_date: date, market: SimMarket) -> C
     ask_size = np.where(ask != NO_ASK, _forward_fill(_sizes(rng, ask.shape), requoted), 0)
     quote_us = rng.integers(1, 60_000_000, MINUTES_PER_DAY)
 
-    # Takers: Poisson arrivals, busiest in the afternoon and where the outcome is most uncertain.
+    # Takers: Poisson arrivals at each block of hours' rate, shared out towards the uncertain brackets.
     k = np.arange(MINUTES_PER_DAY)
-    activity = 0.4 + 1.2 * np.exp(-(((k - 900) / 240.0) ** 2))
-    rate = market.trade_rate * activity[None, :] * (0.15 + 3.0 * belief * (1.0 - belief))
+    block = np.searchsorted(np.array(market.hour_blocks), k // 60, side="right") - 1
+    uncertain = 0.15 + 3.0 * belief * (1.0 - belief)
+    rate = np.array(market.trade_rate)[block][None, :] * uncertain / uncertain.mean(axis=0, keepdims=True)
     rate[:, : start_minute + 1] = 0.0
     rate[:, -1] = 0.0
     arrivals = rng.poisson(rate)
@@ -349,7 +396,8 @@ def _simulate(seed: int, city: City, climate_date: date, market: SimMarket) -> C
     touch_bid = np.r_[touch_bid, bid[pre_market, 0]]
     touch_ask = np.r_[touch_ask, ask[pre_market, 0]]
 
-    taker_yes = _taker_sides(rng, touch_bid, touch_ask)
+    horizon = np.minimum(np.maximum(minute_of, 0) + market.taker_horizon_minutes, MINUTES_PER_DAY - 1)
+    taker_yes = _taker_sides(rng, touch_bid, touch_ask, belief[market_of, horizon], market.taker_information)
     count = _trade_counts(rng, market, market_of.size)
     opening = rng.random(market_of.size) < _OPENING_SHARE
     uuids = rng.integers(0, 256, (market_of.size, 16), dtype=np.uint8)

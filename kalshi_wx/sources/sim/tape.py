@@ -43,6 +43,7 @@ def _frames(day: CityDay) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
             "ts": day.trade_us,
             "yes_price": day.trade_price / 100.0,
             "count": day.trade_count / 100.0,
+            "taker_yes": day.trade_taker_yes,
         }
     ).with_columns(pl.col("ts").cast(_US))
     ladder = pl.DataFrame(

@@ -22,6 +22,7 @@ def test_the_whole_tape_every_ladder_and_only_real_candles(real_data):
     may2 = tape.trades.filter(pl.col("climate_date") == date(2025, 5, 2)).sort("ts").row(0, named=True)
     assert may2["ts"] == datetime.fromisoformat(first["created_time"].replace("Z", "+00:00")).astimezone(UTC)
     assert (may2["yes_price"], may2["count"]) == (first["yes_price"] / 100, float(first["count"]))
+    assert may2["taker_yes"] == (first["taker_side"] == "yes")
     # Six brackets a day with their whole-degree ranges, from strike_type and the strikes.
     assert tape.ladder.height == 6 * 38
     assert tape.ladder.filter(pl.col("ticker") == "KXHIGHCHI-25MAY02-T61").select("lo_f", "hi_f").row(0) == (None, 60)
