@@ -1,4 +1,5 @@
-"""The ``kalshi-wx`` command: demo, backfill, record, highres, report, evaluate, doctor, bench, parse-cli, replay."""
+"""The ``kalshi-wx`` command: demo, backfill, record, highres, report, evaluate, doctor, bench, parse-cli, replay,
+sim."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from typing import NoReturn
 
 from kalshi_wx.cli.evaluate import add_evaluate_parser
 from kalshi_wx.cli.replay import add_replay_parser
+from kalshi_wx.cli.sim import add_sim_parser
 from kalshi_wx.core.errors import ConfigError, PayloadError
-from kalshi_wx.defs.settings import SourceMode, default_warehouse_url, kalshi_wx_home, settings
+from kalshi_wx.defs.settings import SourceMode, default_warehouse_url, kalshi_wx_home, settings, source_mode
 
 DEMO_START = date(2026, 6, 1)
 DEMO_CITIES = ("nyc", "chi")
@@ -176,6 +178,13 @@ def _run_per_city(
 
 REPORT_OP = "backtest__backtest_range_report"
 REPORT_KEY = "backtest/backtest_range_report"
+# What a backtest headline was traded against, printed above it: simulated returns are not returns.
+HEADLINE_SOURCE = {
+    "sim": "SIMULATED MARKET, NOT REAL RETURNS: the offline simulator, calibrated to the real KXHIGHCHI market "
+    "(kalshi-wx sim calibrate)",
+    "replay": "REAL RECORDED MARKET (replay of $KALSHI_WX_REPLAY_DIR): fills simulated against recorded prices",
+    "live": "Kalshi's market data: fills simulated against its prices",
+}
 
 
 def _range_reports(
@@ -190,7 +199,8 @@ def _range_reports(
             code = 2
             continue
         metadata = outcome.materializations[REPORT_KEY]
-        print(f"\nBacktest {outcome.key} {metadata['range'].value}:")
+        print(f"\n{HEADLINE_SOURCE[mode or source_mode()]}")
+        print(f"Backtest {outcome.key} {metadata['range'].value}:")
         print(metadata["summary"].value)
         print(f"report: {metadata['path'].value}")
     return code
@@ -240,7 +250,7 @@ def _sim_config():
     """The simulated world of ``record`` and the demo: the configured cities and KXBTC15M."""
     from kalshi_wx.sources.sim.common import CryptoSeries, SimConfig
 
-    return SimConfig(cities=tuple(settings().cities.values()), crypto=(CryptoSeries(),))
+    return SimConfig(cities=tuple(settings().cities.values()), crypto=(CryptoSeries(),), market=settings().sim.market)
 
 
 def _recorder_settings(args, series: list[str], ws_url: str, api_base: str, signer):
@@ -536,6 +546,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_replay_parser(sub)
     add_evaluate_parser(sub)
+    add_sim_parser(sub)
     return parser
 
 

@@ -52,8 +52,8 @@ from kalshi_wx.warehouse.resource import Warehouse
 
 
 def sim_config() -> SimConfig:
-    """The simulated world of this process: the configured cities, the simulator's default seed and clock."""
-    return SimConfig(cities=tuple(settings().cities.values()))
+    """The simulated world of this process: the configured cities and markets, the default seed and clock."""
+    return SimConfig(cities=tuple(settings().cities.values()), market=settings().sim.market)
 
 
 def replay_server() -> ReplayServer:

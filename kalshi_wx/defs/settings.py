@@ -39,6 +39,7 @@ from kalshi_wx.core.models.settings import (
 from kalshi_wx.core.payloads.forecasts import ForecastSource
 from kalshi_wx.core.payloads.observations import ObservationSource
 from kalshi_wx.core.pmf.fusion import FusionSettings
+from kalshi_wx.sources.sim.common import SimMarket
 from kalshi_wx.warehouse.backends import DEFAULT_LOCK_TIMEOUT_S
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -47,6 +48,7 @@ CITIES_FILE, PMF_FILE, MODELS_FILE, BACKTEST_FILE = "cities.yaml", "pmf.yaml", "
 WEATHER_FILE = "weather.yaml"
 HIGHRES_FILE = "highres.yaml"
 LIVE_FILE = "live.yaml"
+SIM_FILE = "sim.yaml"
 
 
 class _File(BaseModel):
@@ -275,6 +277,24 @@ class LiveSettings(_File):
         return name
 
 
+# --- config/sim.yaml --------------------------------------------------------------------------------
+
+
+class SimCalibrationSettings(_File):
+    """What ``kalshi-wx sim calibrate`` simulates beside the real market, and the tolerance per statistic."""
+
+    city: Text
+    years: Annotated[Whole, Field(ge=1)]
+    tolerances: dict[Text, Annotated[Real, Field(gt=0)]]
+
+
+class SimSettings(_File):
+    """The simulated weather markets (``SimMarket``) and their calibration to the real KXHIGHCHI market."""
+
+    market: SimMarket
+    calibration: SimCalibrationSettings
+
+
 # --- loading ------------------------------------------------------------------------------------------
 
 FileModel = TypeVar("FileModel", bound=BaseModel)
@@ -346,7 +366,7 @@ def load_file(path: Path, model: type[FileModel]) -> FileModel:
 @dataclass(frozen=True)
 class Settings:
     """Everything in ``config/``: cities, weather sources, the probability engine, model training, the backtest,
-    recording."""
+    recording, the simulated markets."""
 
     config_dir: Path
     cities: Mapping[str, City]
@@ -356,6 +376,7 @@ class Settings:
     backtest: BacktestSettings
     highres: HighresSettings
     live: LiveSettings
+    sim: SimSettings
 
     def recording_offset_hours(self, series: str) -> int:
         """The UTC offset of a series' recording day: its city's standard offset for a weather
@@ -395,6 +416,7 @@ def load_settings(config_dir: Path = CONFIG_DIR) -> Settings:
         backtest=load_file(config_dir / BACKTEST_FILE, BacktestSettings),
         highres=load_file(config_dir / HIGHRES_FILE, HighresSettings),
         live=load_file(config_dir / LIVE_FILE, LiveSettings),
+        sim=load_file(config_dir / SIM_FILE, SimSettings),
     )
 
 

@@ -17,11 +17,13 @@ from kalshi_wx.defs.settings import (
     HIGHRES_FILE,
     LIVE_FILE,
     MODELS_FILE,
+    SIM_FILE,
     BacktestSettings,
     HighresSettings,
     LiveSettings,
     ModelsSettings,
     PmfSettings,
+    SimSettings,
     duckdb_lock_timeout_s,
     kill_switch,
     live_orders_enabled,
@@ -30,6 +32,7 @@ from kalshi_wx.defs.settings import (
     load_settings,
     parse_train_window,
 )
+from kalshi_wx.sources.sim.common import SimMarket
 
 
 def test_shipped_cities_match_the_settlement_table():
@@ -229,6 +232,14 @@ def test_shipped_live_settings_are_a_dry_run_with_decimal_limits(tmp_path):
     assert load_file(path, LiveSettings).walls.max_daily_loss == Decimal("100.10")
 
 
+def test_shipped_sim_settings_are_the_simulators_defaults():
+    sim = load_settings().sim
+    # A bare SimConfig (tests, benchmarks) trades the same calibrated market as the configured one.
+    assert sim.market == SimMarket()
+    assert sim.market.fee_type == "quadratic_with_maker_fees" and isinstance(sim.market.belief_sd_f, tuple)
+    assert sim.calibration.city == "chi" and sim.calibration.tolerances["brier_13h"] == 0.10
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -269,3 +280,25 @@ def test_kill_switch_from_the_environment_or_the_kill_file(monkeypatch, tmp_path
     (tmp_path / "KILL").unlink()
     monkeypatch.setenv("KALSHI_WX_KILL", "1")
     assert kill_switch() == "KALSHI_WX_KILL=1"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"belief_sd_f": [2.0, 1.0]}, r"sim.yaml: market: .*belief_sd_hours must be increasing and as long as"),
+        ({"trade_rate": [0.1, "lots"]}, r"sim.yaml: market.trade_rate\[1\]: Input should be a valid number"),
+        (
+            {"trade_rate": [0.1, 0.2]},
+            r"hour_blocks must start at 0 and be as long as spread_scale_cents and trade_rate",
+        ),
+        ({"taker_information": 0}, r"taker_information must be positive"),
+        ({"belief_sd_f": [2.0, 1.0, 0.5, 0.8, 0.2]}, r"belief_sd_f must not increase: information only accumulates"),
+    ],
+)
+def test_bad_sim_settings_name_file_and_key(tmp_path, change, message):
+    document = yaml.safe_load((CONFIG_DIR / SIM_FILE).read_text())
+    document["market"].update(change)
+    path = tmp_path / "sim.yaml"
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(ConfigError, match=message):
+        load_file(path, SimSettings)

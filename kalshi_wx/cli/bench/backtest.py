@@ -29,9 +29,10 @@ from kalshi_wx.core.backtest import (
     run_backtest,
 )
 from kalshi_wx.defs.resources import sim_config
+from kalshi_wx.sources.sim.common import SimMarket
 from kalshi_wx.sources.sim.exchange import NO_ASK, NO_BID, CityDay, simulate_city_day
 
-SIM_FEES = FeeSchedule("quadratic", Decimal("1"))  # what the simulator's GET /series serves
+SIM_FEES = FeeSchedule(SimMarket().fee_type, Decimal(str(SimMarket().fee_multiplier)))  # the simulator's GET /series
 BENCH_START = date(2025, 6, 1)
 _UTC_US = pl.Datetime("us", "UTC")
 _PRICE = pl.Decimal(12, 6)

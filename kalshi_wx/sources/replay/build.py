@@ -13,7 +13,8 @@ Two sets, chosen with ``sets``:
   ``/json/cli.py`` answers. The manifest sets Central Park's observation source to ``ncei_5min``.
 
 No series payload was ever recorded, so ``kalshi/series/<SERIES>.json`` of every configured city is
-rebuilt from the documented fields (fee_type ``quadratic``, multiplier 1, the CLI settlement source;
+rebuilt from the documented fields (fee_type ``quadratic``, multiplier 1: the recorded days are
+before the maker fees of July 2025, reference/kalshi_api.md s8; the CLI settlement source;
 ``kalshi/series`` asks for all of them). What was rebuilt rather than copied is listed under
 ``rebuilt`` in ``replay.json``.
 """
@@ -187,7 +188,10 @@ def build_replay(real: Path, out: Path, *, cities: dict[str, City], sets: Iterab
     report = BuildReport(out)
     # kalshi/series reads every configured city's series, so each gets one, recorded or not.
     for city in cities.values():
-        _write_json(out / "kalshi" / "series" / f"{city.series}.json", {"series": series_payload(city)})
+        _write_json(
+            out / "kalshi" / "series" / f"{city.series}.json",
+            {"series": series_payload(city, fee_type="quadratic", fee_multiplier=1.0)},
+        )
     report.files["kalshi series"] = len(cities)
     report.rebuilt.append("kalshi/series/*.json: no series payload was recorded; the documented fields")
     if "kxhighchi" in chosen:

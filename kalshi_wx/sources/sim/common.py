@@ -49,6 +49,61 @@ class CryptoSeries:
 
 
 @dataclass(frozen=True)
+class SimMarket:
+    """The simulated weather market's maker, takers and fees, calibrated to the real KXHIGHCHI market.
+
+    The values and their sources are in ``config/sim.yaml`` (``kalshi-wx sim calibrate`` prints the
+    calibration); a bare ``SimConfig`` uses these defaults, which are that file's values
+    (``kalshi_wx_tests/defs/test_settings.py`` holds the two together).
+
+    The maker's belief about the day's high combines the public forecast and observations with a
+    private view of the truth: its estimate of the day's maximum misses by ``belief_sd_f`` °F
+    (linear in local standard hours between ``belief_sd_hours``, never increasing: the error of
+    information that accumulates, so the belief is a martingale), and it reads the running maximum
+    so far to ``running_max_sd_f``. Spreads are ``1 + spread_scale_cents[block] * (spread_floor + 4 p (1 - p))``
+    cents times a log-normal draw per market and hour, by the local-standard-hour blocks starting at
+    ``hour_blocks``. Takers arrive at ``trade_rate[block]`` per market-minute (more on the uncertain
+    brackets) from the event's open, ``pre_day_trade_rate`` before the climate day; a taker buys YES
+    with probability Phi((belief in ``taker_horizon_minutes`` - mid) / ``taker_information``), so
+    flow is informed; sizes are log-normal.
+    """
+
+    belief_sd_hours: tuple[float, ...] = (0.0, 10.0, 13.0, 16.0, 24.0)
+    belief_sd_f: tuple[float, ...] = (2.0, 1.11, 0.6, 0.52, 0.2)
+    running_max_sd_f: float = 0.3
+    requote_cents: float = 0.8
+    hour_blocks: tuple[int, ...] = (0, 6, 10, 14, 18)
+    spread_scale_cents: tuple[float, ...] = (3.19, 2.24, 6.62, 16.5, 13.01)
+    spread_floor: float = 0.35
+    spread_noise_sd: float = 0.4
+    trade_rate: tuple[float, ...] = (0.0151, 0.2088, 0.169, 0.0747, 0.0077)
+    taker_horizon_minutes: int = 60
+    taker_information: float = 0.32
+    pre_day_trade_rate: float = 0.0645
+    trade_size_median: float = 14.0
+    trade_size_sigma: float = 1.6
+    fee_type: str = "quadratic_with_maker_fees"
+    fee_multiplier: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in ("belief_sd_hours", "belief_sd_f", "hour_blocks", "spread_scale_cents", "trade_rate"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))  # hashable: it keys the day cache
+        if len(self.belief_sd_hours) != len(self.belief_sd_f) or list(self.belief_sd_hours) != sorted(
+            self.belief_sd_hours
+        ):
+            raise ValueError("SimMarket.belief_sd_hours must be increasing and as long as belief_sd_f")
+        if list(self.belief_sd_f) != sorted(self.belief_sd_f, reverse=True):
+            raise ValueError("SimMarket.belief_sd_f must not increase: information only accumulates")
+        blocks = len(self.hour_blocks)
+        if self.hour_blocks[0] != 0 or len(self.spread_scale_cents) != blocks or len(self.trade_rate) != blocks:
+            raise ValueError(
+                "SimMarket.hour_blocks must start at 0 and be as long as spread_scale_cents and trade_rate"
+            )
+        if min(self.belief_sd_f) <= 0 or self.running_max_sd_f <= 0 or self.taker_information <= 0:
+            raise ValueError("SimMarket belief noise and taker_information must be positive")
+
+
+@dataclass(frozen=True)
 class SimConfig:
     """The simulator's world: its cities, a seed and a fixed clock (never the wall clock, so runs reproduce).
 
@@ -58,7 +113,7 @@ class SimConfig:
     is both ``market_settled_ts`` and ``trades_created_ts`` of ``GET /historical/cutoff``.
     ``first_market_date`` is the first climate day with a listed event (default: 16 days
     before ``now``). ``crypto`` adds simulated crypto series (none by default: the city x date graph
-    does not trade them).
+    does not trade them). ``market`` is how the weather markets trade (``SimMarket``).
     """
 
     cities: tuple[City, ...]
@@ -67,6 +122,7 @@ class SimConfig:
     historical_cutoff: datetime = _DEFAULT_CUTOFF
     first_market_date: date | None = field(default=None)
     crypto: tuple[CryptoSeries, ...] = ()
+    market: SimMarket = field(default_factory=SimMarket)
     _by_key: dict[str, City] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

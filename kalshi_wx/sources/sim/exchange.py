@@ -7,12 +7,15 @@ that minute, so trades earlier in the minute hit quote ``k - 1``; a bar's quote 
 opens at quote ``k - 1`` and closes at quote ``k``. Trading stops at ``close_time`` (the start of
 the day's last minute), so the last bar never changes.
 
-The market maker's belief in a bracket at minute k is P(rounded CLI max in bracket) under a
-simple model: the day's max is max(M, X), with M the true running max (the 5-minute running max
-plus N(0.3, 0.6), because 5-minute values under-read the 1-minute extreme) and X ~ N(mu, s) the
-max of the rest of the day (mu from the forecast curve shifted by the current forecast miss,
-which decays with a 3-hour e-fold; s shrinks from the forecast error to 0.5 °F past the peak).
-A slow logit-space noise makes it a noisy, not an oracle, maker.
+The market maker is at least as well informed as our weather model: its belief in a bracket at
+minute k is P(rounded CLI max in bracket) with the day's max = max(M, X): M ~ N(m, ``running_max_sd_f``)
+around the true 1-minute running max m (traders read the station's 1-minute and hourly reports,
+not only the 5-minute values our weather feed serves), and X ~ N(F + e_k, s_k), F the true maximum
+of the rest of the day's 1-minute path and e_k ~ N(0, s_k) an AR(1) error in time. The belief is calibrated by
+construction; ``SimMarket.belief_sd_f`` sizes s_k so that the market's Brier score at each time of
+day matches the real KXHIGHCHI market's. Spreads, flow, sizes and the trading before the climate
+day (from the event's open) are drawn from the distributions ``SimMarket`` carries; their real
+counterparts are measured by ``core.market_stats``.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import numpy as np
 
 from kalshi_wx.core.brackets import Bracket, bracket_from_strikes, validate_ladder, winning_bracket
 from kalshi_wx.core.cities import City
-from kalshi_wx.sources.sim.common import SimConfig, norm_cdf, stable_rng
+from kalshi_wx.sources.sim.common import SimConfig, SimMarket, norm_cdf, stable_rng
 from kalshi_wx.sources.sim.weather import (
     MINUTES_PER_DAY,
     OBS_INTERVAL_MINUTES,
@@ -45,15 +48,13 @@ NO_ASK = 100  # cents: an empty YES ask side renders as "1.0000"
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _EASTERN = ZoneInfo("America/New_York")
 
-# Market-maker and taker parameters (per minute unless stated).
 _FORECAST_MISS_EFOLD_MINUTES = 180.0
+# 5-minute values under-read the 1-minute extreme (and travel as whole °C): the running maximum they
+# show is this far below the true one, give or take _OBS_RUNNING_SD_F.
+_OBS_UNDER_READ_F = 0.3
+_OBS_RUNNING_SD_F = 0.6
 _FUTURE_GRID_MINUTES = 10
-_BELIEF_NOISE_PHI = 0.97
-_BELIEF_NOISE_SD = 0.25  # stationary sd of the logit noise
-_REQUOTE_CENTS = 1.0  # the maker moves its quotes only when its mid moved this much
-_SPREAD_BLOCK_MINUTES = 60
-_MAX_START_MINUTE = 240  # the maker starts quoting at a random minute before 04:00 LST
-_BASE_TRADE_RATE = 0.1
+_EVENT_OPEN_BEFORE_DAY = timedelta(hours=15)  # 09:00 LST the day before (10:00 ET in summer)
 _OPENING_SHARE = 0.7  # share of trades that open new interest rather than close it
 
 
@@ -203,28 +204,67 @@ class CityDay:
         return np.flatnonzero(self.trade_market == market)
 
 
-def _belief(weather: WeatherDay, markets: tuple[MarketSpec, ...], forecast_sd: float) -> np.ndarray:
-    """P(bracket) per market and minute from what was observable at that minute."""
+def _public_future_max(weather: WeatherDay, forecast_sd: float) -> tuple[np.ndarray, np.ndarray]:
+    """What the forecast and the 5-minute observations alone say of the rest of the day's maximum.
+
+    Mean: the forecast curve ahead, shifted by the current forecast miss, which decays with a
+    3-hour e-fold; sd: from the forecast's error down to 0.5 °F past the forecast peak.
+    """
     fc = weather.forecast_minute_temp
     k = np.arange(MINUTES_PER_DAY)
     last_obs = k // OBS_INTERVAL_MINUTES  # the 5-minute stamp at or before minute k
-    running = np.maximum.accumulate(weather.obs_temp)[last_obs]
     miss = weather.obs_temp[last_obs] - fc[last_obs * OBS_INTERVAL_MINUTES]
-
     grid = np.arange(0, MINUTES_PER_DAY, _FUTURE_GRID_MINUTES)
     lag = grid[None, :] - k[:, None]
     decay = np.exp(-np.clip(lag, 0, None) / _FORECAST_MISS_EFOLD_MINUTES)
     ahead = np.where(lag > 0, fc[grid][None, :] + miss[:, None] * decay, -np.inf).max(axis=1)
     ahead = np.where(np.isfinite(ahead), ahead, fc.min() - 50.0)  # nothing left to warm up
-
     peak = int(np.argmax(fc))
     left = np.clip((peak + 90 - k) / (peak + 90), 0.0, 1.0)
-    spread = 0.5 + forecast_sd * np.sqrt(left)
+    return ahead, 0.5 + forecast_sd * np.sqrt(left)
+
+
+def _combine(
+    private: np.ndarray, private_sd: float | np.ndarray, public: np.ndarray, public_sd: float | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The precision-weighted mean and sd of two independent normal estimates."""
+    w_private, w_public = 1.0 / np.square(private_sd), 1.0 / np.square(public_sd)
+    mean = (private * w_private + public * w_public) / (w_private + w_public)
+    return mean, np.broadcast_to(1.0 / np.sqrt(w_private + w_public), mean.shape)
+
+
+def _belief(
+    weather: WeatherDay,
+    markets: tuple[MarketSpec, ...],
+    market: SimMarket,
+    forecast_sd: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """P(bracket) per market and minute: public information and a private view of the true path (module docstring)."""
+    k = np.arange(MINUTES_PER_DAY)
+    # Every view is a normal around the truth with the sd the maker assumes, so its belief is
+    # calibrated; each private view is combined with the public one (precision-weighted), so the
+    # maker knows everything our weather model can know, and more. The private errors are those of
+    # information that accumulates (a Brownian motion in information time 1 / sd^2), never of
+    # noise that comes and goes: the maker's belief is then a martingale, as a real market's price
+    # is, and nobody can trade its wobbles back and forth against it.
+    # The running maximum so far: the station's 1-minute readings (private) and the 5-minute ones.
+    obs_running = np.maximum.accumulate(weather.obs_temp)[k // OBS_INTERVAL_MINUTES] + _OBS_UNDER_READ_F
+    running_private = np.maximum.accumulate(weather.minute_temp) + rng.normal(0.0, market.running_max_sd_f)
+    running, running_sd = _combine(running_private, market.running_max_sd_f, obs_running, _OBS_RUNNING_SD_F)
+    # The day's maximum: the true one seen through accumulating information, and the forecast's
+    # view of the rest of the day.
+    sd = np.interp(k / 60.0, market.belief_sd_hours, market.belief_sd_f)
+    information = 1.0 / sd**2
+    brownian = np.cumsum(rng.normal(0.0, np.sqrt(np.diff(information, prepend=0.0))))
+    private = weather.minute_temp.max() + brownian / information
+    public, public_sd = _public_future_max(weather, forecast_sd)
+    estimate, sd = _combine(private, sd, public, public_sd)
 
     def cdf(edge: float) -> np.ndarray:
         # P(max(M, X) < edge) for independent M and X; callers pass whole degree + 0.5 because the
         # CLI rounds half up.
-        return norm_cdf((edge - running - 0.3) / 0.6) * norm_cdf((edge - ahead) / spread)
+        return norm_cdf((edge - running) / running_sd) * norm_cdf((edge - estimate) / sd)
 
     probs = np.empty((len(markets), MINUTES_PER_DAY))
     for i, spec in enumerate(markets):
@@ -234,16 +274,18 @@ def _belief(weather: WeatherDay, markets: tuple[MarketSpec, ...], forecast_sd: f
     return probs
 
 
-def _ar1(rng: np.random.Generator, rows: int, phi: float, sd: float) -> np.ndarray:
-    shocks = rng.normal(0.0, sd * math.sqrt(1.0 - phi * phi), (rows, MINUTES_PER_DAY))
-    out = np.empty_like(shocks)
-    out[:, 0] = rng.normal(0.0, sd, rows)
-    for k in range(1, MINUTES_PER_DAY):
-        out[:, k] = phi * out[:, k - 1] + shocks[:, k]
-    return out
+def _spreads(belief: np.ndarray, market: SimMarket, rng: np.random.Generator) -> np.ndarray:
+    """Spread in whole cents per market and minute, set once an hour from that hour's belief."""
+    hours = MINUTES_PER_DAY // 60
+    p = belief[:, ::60]
+    block = np.searchsorted(np.array(market.hour_blocks), np.arange(hours), side="right") - 1
+    scale = np.array(market.spread_scale_cents)[block][None, :]
+    noise = rng.lognormal(0.0, market.spread_noise_sd, p.shape)
+    hourly = np.maximum(1, np.round(1.0 + scale * (market.spread_floor + 4.0 * p * (1.0 - p)) * noise))
+    return np.repeat(hourly.astype(np.int64), 60, axis=1)
 
 
-def _posted_mids(mid: np.ndarray, spread: np.ndarray, start: int) -> np.ndarray:
+def _posted_mids(mid: np.ndarray, spread: np.ndarray, start: int, requote_cents: float) -> np.ndarray:
     """The mid the maker has posted at each minute: it requotes only on a move of a cent or more
     (or a new spread), which is what leaves quiet minutes without a candle."""
     posted = np.full(mid.shape, np.nan)
@@ -254,7 +296,7 @@ def _posted_mids(mid: np.ndarray, spread: np.ndarray, start: int) -> np.ndarray:
         current, current_spread = row[start], srow[start]
         out = [math.nan] * start
         for k in range(start, last_minute):
-            if abs(row[k] - current) >= _REQUOTE_CENTS or srow[k] != current_spread:
+            if abs(row[k] - current) >= requote_cents or srow[k] != current_spread:
                 current, current_spread = row[k], srow[k]
             out.append(current)
         out.append(current)
@@ -267,6 +309,12 @@ def _forward_fill(values: np.ndarray, changed: np.ndarray) -> np.ndarray:
     idx = np.where(changed, np.arange(values.shape[1])[None, :], 0)
     np.maximum.accumulate(idx, axis=1, out=idx)
     return np.take_along_axis(values, idx, axis=1)
+
+
+def _trade_counts(rng: np.random.Generator, market: SimMarket, n: int) -> np.ndarray:
+    """Taker sizes in centi-contracts: log-normal whole contracts, some with a fraction."""
+    count = np.maximum(1, np.round(rng.lognormal(math.log(market.trade_size_median), market.trade_size_sigma, n)))
+    return count.astype(np.int64) * 100 + np.where(rng.random(n) < 0.15, rng.integers(1, 100, n), 0)
 
 
 def _sizes(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
@@ -286,24 +334,28 @@ def settlement_time(climate_date: date, rng: np.random.Generator) -> datetime:
     return morning + timedelta(seconds=int(rng.integers(60, 600)))
 
 
+def _taker_sides(
+    rng: np.random.Generator, touch_bid: np.ndarray, touch_ask: np.ndarray, ahead: np.ndarray, information: float
+) -> np.ndarray:
+    """Takers lean towards where the maker's belief will be (``ahead``); none can hit an empty side."""
+    mid = (np.where(touch_bid == NO_BID, 0, touch_bid) + np.where(touch_ask == NO_ASK, 100, touch_ask)) / 200.0
+    taker_yes = rng.random(touch_bid.size) < norm_cdf((ahead - mid) / information)
+    return np.where(touch_ask == NO_ASK, False, np.where(touch_bid == NO_BID, True, taker_yes))
+
+
 @lru_cache(maxsize=512)
-def _simulate(seed: int, city: City, climate_date: date) -> CityDay:
+def _simulate(seed: int, city: City, climate_date: date, market: SimMarket) -> CityDay:
     weather = simulate_weather(seed, city, climate_date)
-    forecast_sd = climatology(city.key).forecast_sd
     rng = stable_rng(seed, city.key, climate_date.isoformat(), "exchange")
     markets = build_ladder(city.series, climate_date, weather.forecast_high)
     n = len(markets)
     ladder = [spec.bracket for spec in markets]
     winner = ladder.index(winning_bracket(ladder, weather.cli_max_f))
 
-    probs = _belief(weather, markets, forecast_sd)
-    logit = np.log(np.clip(probs, 1e-4, 1 - 1e-4) / np.clip(1 - probs, 1e-4, 1 - 1e-4))
-    belief = 1.0 / (1.0 + np.exp(-(logit + _ar1(rng, n, _BELIEF_NOISE_PHI, _BELIEF_NOISE_SD))))
-
-    start_minute = int(rng.integers(0, _MAX_START_MINUTE))
-    blocks = rng.integers(1, 5, (n, MINUTES_PER_DAY // _SPREAD_BLOCK_MINUTES + 1))
-    spread = np.repeat(blocks, _SPREAD_BLOCK_MINUTES, axis=1)[:, :MINUTES_PER_DAY]
-    posted = _posted_mids(belief * 100.0, spread, start_minute)
+    belief = _belief(weather, markets, market, climatology(city.key).forecast_sd, rng)
+    start_minute = 0  # the event is open, and quoted, from before the climate day starts
+    spread = _spreads(belief, market, rng)
+    posted = _posted_mids(belief * 100.0, spread, start_minute, market.requote_cents)
     quoting = ~np.isnan(posted)
     raw_bid = np.floor(np.nan_to_num(posted) - spread / 2.0 + 0.5).astype(np.int64)
     raw_ask = raw_bid + spread
@@ -316,10 +368,11 @@ def _simulate(seed: int, city: City, climate_date: date) -> CityDay:
     ask_size = np.where(ask != NO_ASK, _forward_fill(_sizes(rng, ask.shape), requoted), 0)
     quote_us = rng.integers(1, 60_000_000, MINUTES_PER_DAY)
 
-    # Takers: Poisson arrivals, busiest in the afternoon and where the outcome is most uncertain.
+    # Takers: Poisson arrivals at each block of hours' rate, shared out towards the uncertain brackets.
     k = np.arange(MINUTES_PER_DAY)
-    activity = 0.4 + 1.2 * np.exp(-(((k - 900) / 240.0) ** 2))
-    rate = _BASE_TRADE_RATE * activity[None, :] * (0.15 + 3.0 * belief * (1.0 - belief))
+    block = np.searchsorted(np.array(market.hour_blocks), k // 60, side="right") - 1
+    uncertain = 0.15 + 3.0 * belief * (1.0 - belief)
+    rate = np.array(market.trade_rate)[block][None, :] * uncertain / uncertain.mean(axis=0, keepdims=True)
     rate[:, : start_minute + 1] = 0.0
     rate[:, -1] = 0.0
     arrivals = rng.poisson(rate)
@@ -330,10 +383,22 @@ def _simulate(seed: int, city: City, climate_date: date) -> CityDay:
     before_requote = offset_us < quote_us[minute_of]
     touch_bid = np.where(before_requote, prev_bid[market_of, minute_of], bid[market_of, minute_of])
     touch_ask = np.where(before_requote, prev_ask[market_of, minute_of], ask[market_of, minute_of])
-    taker_yes = rng.random(market_of.size) < 0.5
-    taker_yes = np.where(touch_ask == NO_ASK, False, np.where(touch_bid == NO_BID, True, taker_yes))
-    count = np.maximum(1, np.round(rng.lognormal(2.0, 1.1, market_of.size))).astype(np.int64) * 100
-    count += np.where(rng.random(market_of.size) < 0.15, rng.integers(1, 100, market_of.size), 0)
+
+    # Before the climate day (from the event's open) takers meet the maker's opening quotes.
+    open_time = weather.start - _EVENT_OPEN_BEFORE_DAY
+    open_us = int(_EVENT_OPEN_BEFORE_DAY.total_seconds() * 1_000_000)
+    pre_rate = market.pre_day_trade_rate * open_us / 60_000_000 * (0.15 + 3.0 * belief[:, 0] * (1.0 - belief[:, 0]))
+    pre_market = np.repeat(np.arange(n), rng.poisson(pre_rate))
+    pre_offset = rng.integers(0, open_us, pre_market.size)
+    market_of = np.r_[market_of, pre_market]
+    minute_of = np.r_[minute_of, (pre_offset - open_us) // 60_000_000]
+    offset_us = np.r_[offset_us, pre_offset % 60_000_000]
+    touch_bid = np.r_[touch_bid, bid[pre_market, 0]]
+    touch_ask = np.r_[touch_ask, ask[pre_market, 0]]
+
+    horizon = np.minimum(np.maximum(minute_of, 0) + market.taker_horizon_minutes, MINUTES_PER_DAY - 1)
+    taker_yes = _taker_sides(rng, touch_bid, touch_ask, belief[market_of, horizon], market.taker_information)
+    count = _trade_counts(rng, market, market_of.size)
     opening = rng.random(market_of.size) < _OPENING_SHARE
     uuids = rng.integers(0, 256, (market_of.size, 16), dtype=np.uint8)
     uuids[:, 6] = (uuids[:, 6] & 0x0F) | 0x40  # RFC 4122 version 4 layout, as Kalshi's ids have
@@ -346,9 +411,10 @@ def _simulate(seed: int, city: City, climate_date: date) -> CityDay:
     t_market, t_minute, t_count = market_of[pick], minute_of[pick], count[pick]
     t_yes = taker_yes[pick]
     t_price = np.where(t_yes, touch_ask[pick], touch_bid[pick])
+    in_day = t_minute >= 0
 
     volume = np.zeros((n, MINUTES_PER_DAY), dtype=np.int64)
-    np.add.at(volume, (t_market, t_minute), t_count)
+    np.add.at(volume, (t_market[in_day], t_minute[in_day]), t_count[in_day])
     open_interest = np.zeros((n, MINUTES_PER_DAY), dtype=np.int64)
     for i in range(n):
         mine = t_market == i
@@ -361,11 +427,15 @@ def _simulate(seed: int, city: City, climate_date: date) -> CityDay:
         last_in_minute = np.r_[minutes[1:] != minutes[:-1], True]
         at_minute = np.zeros(MINUTES_PER_DAY, dtype=np.int64)
         has_trade = np.zeros(MINUTES_PER_DAY, dtype=bool)
-        at_minute[minutes[last_in_minute]] = oi_after[last_in_minute]
-        has_trade[minutes[last_in_minute]] = True
+        before_day = last_in_minute & (minutes < 0)
+        if before_day.any() and not np.any(minutes == 0):
+            # What was opened before the day is open at its start.
+            at_minute[0], has_trade[0] = oi_after[np.flatnonzero(before_day)[-1]], True
+        kept = last_in_minute & (minutes >= 0)
+        at_minute[minutes[kept]] = oi_after[kept]
+        has_trade[minutes[kept]] = True
         open_interest[i] = _forward_fill(at_minute[None, :], has_trade[None, :])[0]
 
-    open_time = weather.start - timedelta(hours=15)  # 09:00 LST the day before (10:00 ET in summer)
     arrays = _readonly(
         belief=belief,
         bid=bid.astype(np.int16),
@@ -402,10 +472,10 @@ def simulate_city_day(config: SimConfig, city_key: str, climate_date: date) -> C
     """The full simulated day (weather, ladder, quotes, trades) for a city: the ground truth.
 
     It ignores the clock: use ``CityDay.status(config.now)`` or the server for what was
-    observable at ``config.now``. Cached per process on (seed, city, date): the whole ``City``, so
-    configs that define a key differently never share a day.
+    observable at ``config.now``. Cached per process on (seed, city, date, market): the whole
+    ``City``, so configs that define a key differently never share a day.
     """
-    return _simulate(config.seed, config.city(city_key), climate_date)
+    return _simulate(config.seed, config.city(city_key), climate_date, config.market)
 
 
 def served_dates(config: SimConfig, city: City) -> list[date]:

@@ -61,6 +61,12 @@ def _status_arg(req: Request) -> str | None:
     return raw
 
 
+def _series_payload(config: SimConfig, city: City) -> dict[str, Any]:
+    return kalshi_wire.series_payload(
+        city, fee_type=config.market.fee_type, fee_multiplier=config.market.fee_multiplier
+    )
+
+
 def _series_filter(config: SimConfig, req: Request) -> City | None | Literal[False]:
     """The series asked for; False when it names a series the simulator does not list."""
     series = req.arg("series_ticker")
@@ -203,7 +209,7 @@ def _trades_response(config: SimConfig, req: Request, *, historical: bool) -> di
         days, index = list(iter_city_days(config)), None
     found = []
     for day in days:
-        if day.start.timestamp() * 1_000_000 > hi_us or day.end.timestamp() * 1_000_000 <= lo_us:
+        if day.open_time.timestamp() * 1_000_000 > hi_us or day.end.timestamp() * 1_000_000 <= lo_us:
             continue
         upto = day.trade_slice(hi_us).stop
         for j in range(upto - 1, -1, -1):  # newest first, as Kalshi lists trades
@@ -247,14 +253,14 @@ def _events_response(config: SimConfig, req: Request) -> dict[str, Any]:
 def _route(config: SimConfig, req: Request, path: str) -> dict[str, Any]:
     if path == "/series":
         return {
-            "series": [kalshi_wire.series_payload(c) for c in config.cities]
+            "series": [_series_payload(config, c) for c in config.cities]
             + [crypto.series_payload(c) for c in config.crypto]
         }
     if match := re.fullmatch(r"/series/([^/]+)", path):
         if (crypto_series := config.crypto_series(match[1])) is not None:
             return {"series": crypto.series_payload(crypto_series)}
         try:
-            return {"series": kalshi_wire.series_payload(city_for_series(config, match[1]))}
+            return {"series": _series_payload(config, city_for_series(config, match[1]))}
         except UnknownTicker as exc:
             raise not_found(str(exc)) from None
     if path == "/events":

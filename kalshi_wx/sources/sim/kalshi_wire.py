@@ -84,7 +84,7 @@ def settlement_source(city: City) -> dict[str, str]:
     }
 
 
-def series_payload(city: City) -> dict[str, Any]:
+def series_payload(city: City, *, fee_type: str, fee_multiplier: float) -> dict[str, Any]:
     return {
         "ticker": city.series,
         "frequency": "daily",
@@ -95,8 +95,8 @@ def series_payload(city: City) -> dict[str, Any]:
         "contract_url": "https://kalshi-public-docs.s3.amazonaws.com/contract_terms/NHIGH.pdf",
         "contract_terms_url": "https://kalshi-public-docs.s3.amazonaws.com/contract_terms/NHIGH.pdf",
         "product_metadata": {},
-        "fee_type": "quadratic",
-        "fee_multiplier": 1.0,
+        "fee_type": fee_type,
+        "fee_multiplier": float(fee_multiplier),
         "additional_prohibitions": [],
     }
 

@@ -235,8 +235,9 @@ class MatchingEngine:
         override = self.fee_overrides.get(day.city.series)
         if override is not None:
             return override.fee_type, override.fee_multiplier
-        series = kalshi_wire.series_payload(day.city)
-        return str(series["fee_type"]), Decimal(str(series["fee_multiplier"]))
+        # The schedule GET /series serves for every simulated weather series.
+        market = (self._world or self.config).market
+        return market.fee_type, Decimal(str(market.fee_multiplier))
 
     def _fill(self, order: SimOrder, count: int, price: int, *, maker: bool, ts_us: int) -> None:
         if count <= 0:

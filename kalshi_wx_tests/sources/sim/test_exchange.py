@@ -89,14 +89,19 @@ def test_trades_hit_the_touch_in_time_order(sim_config):
     offset = day.trade_us % 60_000_000
     for j in range(day.trade_us.size):
         m, k = int(day.trade_market[j]), int(minute[j])
-        assert k > day.mm_start_minute
-        quote = k if offset[j] >= day.quote_us[k] else k - 1
+        if k < 0:  # before the climate day, from the event's open: the maker's opening quote
+            assert day.open_time.timestamp() * 1e6 <= day.trade_us[j]
+            quote = 0
+        else:
+            assert k > day.mm_start_minute
+            quote = k if offset[j] >= day.quote_us[k] else k - 1
         bid, ask = day.bid[m, quote], day.ask[m, quote]
         expected = ask if day.trade_taker_yes[j] else bid
         assert day.trade_price[j] == expected and 1 <= expected <= 99
     assert np.all(day.trade_count >= 100)
     assert np.all(day.open_interest >= 0)
-    assert day.volume.sum() == day.trade_count.sum()
+    # Candle volume is the climate day's; the rest traded before it.
+    assert day.volume.sum() == day.trade_count[minute >= 0].sum() < day.trade_count.sum()
 
 
 def test_candle_minutes_are_sparse(sim_config):
@@ -180,3 +185,39 @@ def test_a_city_day_is_cached_per_city_definition(sim_config):
     moved = simulate_city_day(renamed, "nyc", DAY)
     assert moved.event_ticker == "KXHIGHNYX-26JUN01"
     assert simulate_city_day(sim_config, "nyc", DAY).event_ticker == "KXHIGHNY-26JUN01"
+
+
+def test_the_maker_is_calibrated_and_learns_through_the_day(sim_config):
+    # Its belief is the true remaining path seen through noise of the size it assumes, so what it
+    # calls 30 % happens about 30 % of the time (reliability by bin); and it knows more at 16:00 than
+    # at 10:00 LST.
+    days = [simulate_city_day(sim_config, "chi", date(2025, 4, 1) + timedelta(days=i)) for i in range(120)]
+    p_winner = {}
+    for hour in (10, 13, 16):
+        p = np.array([d.belief[:, hour * 60] / d.belief[:, hour * 60].sum() for d in days])
+        won = np.array([np.arange(len(d.markets)) == d.winner for d in days])
+        for lo, hi in ((0.0, 0.2), (0.2, 0.6), (0.6, 1.01)):
+            chosen = (p >= lo) & (p < hi)
+            forecast, n = p[chosen].mean(), chosen.sum()
+            # Within three standard errors of a binomial frequency.
+            assert abs(forecast - won[chosen].mean()) < 3 * np.sqrt(forecast * (1 - forecast) / n), (hour, lo, hi)
+        p_winner[hour] = float(p[won].mean())
+    assert p_winner[10] < p_winner[13] < p_winner[16]
+    # A martingale: where the belief stands now, it is expected to stand in two hours (no wobble
+    # to trade back and forth against it).
+    now = np.concatenate([d.belief[:, 600] for d in days])
+    later = np.concatenate([d.belief[:, 720] for d in days])
+    for lo, hi in ((0.05, 0.3), (0.3, 0.7), (0.7, 0.95)):
+        chosen = (now >= lo) & (now < hi)
+        moves = later[chosen] - now[chosen]
+        assert abs(moves.mean()) < 3 * moves.std(ddof=1) / np.sqrt(chosen.sum()), (lo, hi)
+
+
+def test_trading_starts_at_the_event_open_on_the_opening_quote(sim_config):
+    day = simulate_city_day(sim_config, "chi", DAY)
+    before = day.trade_us < day.start_ts * 1_000_000
+    assert before.any() and day.trade_us[0] >= day.open_time.timestamp() * 1_000_000
+    for j in np.flatnonzero(before):
+        m = day.trade_market[j]
+        assert day.trade_price[j] == (day.ask[m, 0] if day.trade_taker_yes[j] else day.bid[m, 0])
+    assert day.mm_start_minute == 0 and np.all((day.bid[:, 0] != NO_BID) | (day.ask[:, 0] != NO_ASK))

@@ -310,7 +310,12 @@ def test_orderbook_matches_the_real_shape_and_the_market_quote(http, sim, real_d
 
 def test_series_and_events(http, sim, sim_config):
     series = ok(_kalshi(http, sim, "/series/KXHIGHPHIL"))["series"]
-    assert series["fee_type"] == "quadratic" and isinstance(series["fee_multiplier"], float)
+    # The fee schedule is the configured one (config/sim.yaml: the real KXHIGH schedule, with maker fees).
+    assert (series["fee_type"], series["fee_multiplier"]) == (
+        sim_config.market.fee_type,
+        sim_config.market.fee_multiplier,
+    )
+    assert series["fee_type"] == "quadratic_with_maker_fees" and isinstance(series["fee_multiplier"], float)
     assert series["settlement_sources"][0]["url"].endswith("site=PHI&product=CLI&issuedby=PHL")
     assert _kalshi(http, sim, "/series/KXNOPE").status_code == 404
     events, pages = _collect(http, sim, "/events", "events", series_ticker="KXHIGHPHIL", limit=5)
