@@ -170,7 +170,8 @@ def cycle_inputs(orders, day, now, **change) -> CycleInputs:
 def test_a_dry_run_sends_no_order_request_and_a_replayed_cycle_places_nothing_twice(orders, exchange, day):
     decision = decide_cycle(cycle_inputs(orders, day, exchange.now))
     sent = decision.to_send
-    assert len(sent) >= 3 and decision.wall_hits == ()
+    # Several orders (the calibrated maker quotes the far tails on the ask side only, so not every market).
+    assert len(sent) >= 2 and decision.wall_hits == ()
     assert [o.status for o in orders.execute(sent, dry_run=True)] == ["dry_run"] * len(sent)
     assert exchange.engine.order_requests == 0  # counted at the server
     live = orders.execute(sent, dry_run=False)
@@ -184,7 +185,7 @@ def test_a_dry_run_sends_no_order_request_and_a_replayed_cycle_places_nothing_tw
 
 def test_the_kill_switch_cancels_every_resting_order_at_the_exchange(orders, exchange, day):
     placed = orders.execute(decide_cycle(cycle_inputs(orders, day, exchange.now)).to_send, dry_run=False)
-    assert len(orders.resting_orders()) == len(placed) >= 3
+    assert len(orders.resting_orders()) == len(placed) >= 2
     decision = decide_cycle(cycle_inputs(orders, day, exchange.now, kill_switch="KALSHI_WX_KILL=1"))
     outcomes = orders.execute(decision.to_send, dry_run=False)
     assert {o.status for o in outcomes} == {"cancelled"} and len(outcomes) == len(placed)
