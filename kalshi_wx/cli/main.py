@@ -13,6 +13,7 @@ import warnings
 from datetime import date, timedelta
 from pathlib import Path
 
+from kalshi_wx.cli.backfill import cmd_backfill
 from kalshi_wx.cli.replay import add_replay_parser
 from kalshi_wx.defs.settings import SourceMode, default_warehouse_url, kalshi_wx_home, settings
 
@@ -323,12 +324,6 @@ def _record_demo(cities: list[str], seconds: float, *, verbose: bool) -> int:
     return code
 
 
-def cmd_backfill(args) -> int:
-    return _materialize(
-        _city_list(args.cities), args.start, args.end, mode=None, warmup_days=args.warmup_days, verbose=args.verbose
-    )
-
-
 def cmd_report(args) -> int:
     return _range_reports([args.city], args.start, args.end, mode=None, verbose=args.verbose, out=args.out)
 
@@ -404,12 +399,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(func=cmd_demo)
 
-    backfill = sub.add_parser("backfill", help="materialize the raw layer for cities x a date range")
+    backfill = sub.add_parser(
+        "backfill", help="a Dagster backfill of the city x day graph for cities x a date range (needs the daemon)"
+    )
     backfill.add_argument("--cities", required=True, help="comma-separated city keys, or 'all'")
     backfill.add_argument("--start", type=date.fromisoformat, required=True)
     backfill.add_argument("--end", type=date.fromisoformat, required=True, help="inclusive")
     backfill.add_argument(
-        "--warmup-days", type=int, default=0, help="earlier days of weather to materialize first (for the fit)"
+        "--warmup-days", type=int, default=0, help="earlier days of weather to backfill first (for the fit)"
+    )
+    backfill.add_argument(
+        "--no-wait", dest="wait", action="store_false", help="submit the backfill and return (follow it in the UI)"
     )
     backfill.set_defaults(func=cmd_backfill)
 

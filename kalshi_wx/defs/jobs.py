@@ -10,9 +10,13 @@ PER_CITY = MODELS | RANGE_REPORT
 # Partitioned by series x day, with its own job (defs/assets/highres.py).
 HIGHRES = dg.AssetSelection.groups("highres")
 
+# Everything of one city and climate day: what `daily` runs and `kalshi-wx backfill` backfills.
+CITY_DAY = dg.AssetSelection.all() - SERIES - PER_CITY - HIGHRES
+WEATHER_HISTORY = dg.AssetSelection.assets(["weather", "station_obs"], ["weather", "forecast"])
+
 daily_job = dg.define_asset_job(
     "daily",
-    selection=dg.AssetSelection.all() - SERIES - PER_CITY - HIGHRES,
+    selection=CITY_DAY,
     description="Everything for one city and climate day: raw data, features, probabilities, backtest.",
 )
 
@@ -24,7 +28,7 @@ raw_daily_job = dg.define_asset_job(
 
 weather_history_job = dg.define_asset_job(
     "weather_history",
-    selection=dg.AssetSelection.assets(["weather", "station_obs"], ["weather", "forecast"]),
+    selection=WEATHER_HISTORY,
     description="Observations and forecasts only: the trailing days the AR(1) fit reads.",
 )
 
@@ -36,4 +40,11 @@ series_job = dg.define_asset_job("kalshi_series", selection=SERIES, description=
 
 reports_job = dg.define_asset_job(
     "reports", selection=RANGE_REPORT, description="Per-city HTML backtest report over the backtested days."
+)
+
+settlement_job = dg.define_asset_job(
+    "settlement",
+    # The markets come along: settlement cross-checks Kalshi's result, which is settled around the same time.
+    selection=dg.AssetSelection.assets(["kalshi", "markets"], ["weather", "settlement"]),
+    description="The official CLI high of one city and climate day with its markets (the settlement sensor's job).",
 )

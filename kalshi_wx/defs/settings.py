@@ -45,6 +45,7 @@ CONFIG_DIR = Path(os.environ.get("KALSHI_WX_CONFIG_DIR", REPO_ROOT / "config"))
 CITIES_FILE, PMF_FILE, MODELS_FILE, BACKTEST_FILE = "cities.yaml", "pmf.yaml", "models.yaml", "backtest.yaml"
 WEATHER_FILE = "weather.yaml"
 HIGHRES_FILE = "highres.yaml"
+AUTOMATION_FILE = "automation.yaml"
 
 
 class _File(BaseModel):
@@ -249,6 +250,19 @@ class HighresSettings(_File):
         return self
 
 
+# --- config/automation.yaml -------------------------------------------------------------------------
+
+
+class AutomationSettings(_File):
+    """How the graph runs by itself: settlement polling, the daily ingest, declarative refreshes, backfills."""
+
+    settlement_poll_minutes: Annotated[Whole, Field(ge=1)] = 30  # the settlement sensor's interval
+    ingest_hour_lst: Annotated[Whole, Field(ge=0, le=23)] = 8  # local standard hour the closed day is ingested
+    late_correction_days: Annotated[Whole, Field(ge=0)] = 7  # automation refreshes days this far back
+    dbt_batch_days: Annotated[Whole, Field(ge=1)] = 31  # partitions per dbt run in a backfill
+    series_max_age_hours: Annotated[Real, Field(gt=0)] = 24  # `kalshi-wx backfill` refreshes kalshi/series past this
+
+
 # --- loading ------------------------------------------------------------------------------------------
 
 FileModel = TypeVar("FileModel", bound=BaseModel)
@@ -323,6 +337,7 @@ class Settings:
     models: ModelsSettings
     backtest: BacktestSettings
     highres: HighresSettings
+    automation: AutomationSettings
 
     def recording_offset_hours(self, series: str) -> int:
         """The UTC offset of a series' recording day: its city's standard offset for a weather
@@ -361,6 +376,7 @@ def load_settings(config_dir: Path = CONFIG_DIR) -> Settings:
         models=load_file(config_dir / MODELS_FILE, ModelsSettings),
         backtest=load_file(config_dir / BACKTEST_FILE, BacktestSettings),
         highres=load_file(config_dir / HIGHRES_FILE, HighresSettings),
+        automation=load_file(config_dir / AUTOMATION_FILE, AutomationSettings),
     )
 
 
@@ -393,6 +409,15 @@ def backfill_command(city_key: str, start: date | str = "YYYY-MM-DD", end: date 
 SourceMode = Literal["sim", "live", "replay"]
 KEY_VARIABLES = ("KALSHI_API_KEY_ID", "VISUAL_CROSSING_API_KEY")
 SIM_SOURCES = CitySources(observations="visual_crossing", forecast="visual_crossing")
+
+
+def automation_running_by_default() -> bool:
+    """Whether sensors and schedules start RUNNING: ``KALSHI_WX_AUTOMATION=off`` makes them start STOPPED
+    (a scratch instance, a test's daemon), still listed and startable from the UI or ``dagster sensor start``."""
+    value = os.environ.get("KALSHI_WX_AUTOMATION", "on").strip().lower()
+    if value not in ("on", "off"):
+        raise ConfigError(f"KALSHI_WX_AUTOMATION must be 'on' or 'off', got {value!r}")
+    return value == "on"
 
 
 def kalshi_wx_home() -> Path:

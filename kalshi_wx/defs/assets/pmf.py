@@ -22,6 +22,7 @@ from kalshi_wx.core.pmf.inputs import (
 from kalshi_wx.core.seeds import stable_seed
 from kalshi_wx.core.settlement import settled_winners
 from kalshi_wx.defs.assets.common import MARKETS_INPUT, warehouse_asset
+from kalshi_wx.defs.automation import REFRESH_ON_UPSTREAM_UPDATE
 from kalshi_wx.defs.diagnostics import pmf_diagnostics
 from kalshi_wx.defs.partitions import partition_day
 from kalshi_wx.defs.settings import settings
@@ -30,15 +31,12 @@ from kalshi_wx.warehouse.schemas import FORECAST, STATION_OBS
 
 SETTINGS = settings().pmf
 
-# The fit reads the trailing window of days that ends the day before the partition.
-TRAILING_DAYS = dg.MultiPartitionMapping(
-    {
-        "city": dg.DimensionPartitionMapping("city", dg.IdentityPartitionMapping()),
-        "date": dg.DimensionPartitionMapping(
-            "date", dg.TimeWindowPartitionMapping(start_offset=-SETTINGS.hazard.fit_window_days, end_offset=-1)
-        ),
-    }
-)
+# The fit reads the trailing window of days that ends the day before the partition, straight from the
+# warehouse. Dagster cannot be told so: an asset backfill targets every child of a requested partition,
+# and under a trailing-window mapping a day's observations are parents of the next 14 days' fits, so a
+# backfill of one day would fit 14 unrequested days and skip the one asked for. The same-day dependency
+# orders the fit after the day's weather in a run; its rows carry the span (fit_start, fit_end) and n_days.
+SAME_DAY_WEATHER = [dg.AssetDep(["weather", "station_obs"]), dg.AssetDep(["weather", "forecast"])]
 
 
 def _trailing(warehouse: Warehouse, city_key: str, day) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -52,11 +50,9 @@ def _trailing(warehouse: Warehouse, city_key: str, day) -> tuple[pl.DataFrame, p
 @warehouse_asset(
     "pmf",
     "hazard_params",
+    automation_condition=REFRESH_ON_UPSTREAM_UPDATE,
     source_kind="numpy",
-    deps=[
-        dg.AssetDep(["weather", "station_obs"], partition_mapping=TRAILING_DAYS),
-        dg.AssetDep(["weather", "forecast"], partition_mapping=TRAILING_DAYS),
-    ],
+    deps=SAME_DAY_WEATHER,
 )
 def hazard_params(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Output[pl.DataFrame]:
     """AR(1) residual parameters (phi, sigma by hour) fitted on trailing days, never the day itself."""
@@ -105,6 +101,7 @@ def hazard_params(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
 @warehouse_asset(
     "pmf",
     "hazard_pmf",
+    automation_condition=REFRESH_ON_UPSTREAM_UPDATE,
     source_kind="numba",
     ins={
         **MARKETS_INPUT,
@@ -172,6 +169,7 @@ def hazard_pmf(
 @warehouse_asset(
     "pmf",
     "fused_pmf",
+    automation_condition=REFRESH_ON_UPSTREAM_UPDATE,
     source_kind="polars",
     ins={
         **MARKETS_INPUT,
