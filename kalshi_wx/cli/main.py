@@ -349,6 +349,10 @@ def cmd_bench(args) -> int:
         result = run_record_benchmark(
             markets=args.markets, deltas_per_s=args.deltas_per_s, seconds=args.seconds, snapshot_ms=args.snapshot_ms
         )
+    elif args.which == "backfill":
+        from kalshi_wx.cli.bench.backfill import run_backfill_benchmark
+
+        result = run_backfill_benchmark(days=args.backfill_days)
     else:
         from kalshi_wx.cli.bench.backtest import run_backtest_benchmark
 
@@ -447,7 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.set_defaults(func=cmd_doctor)
 
     bench = sub.add_parser("bench", help="performance figures")
-    bench.add_argument("which", choices=["ingest", "hazard", "backtest", "record"])
+    bench.add_argument("which", choices=["ingest", "hazard", "backtest", "record", "backfill"])
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--requests", type=int, default=200, help="ingest: requests against the 20/s fake")
     bench.add_argument("--paths", type=int, default=10_000, help="hazard: Monte Carlo paths")
@@ -456,6 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--deltas-per-s", type=float, default=10.0, help="record: deltas per market per second")
     bench.add_argument("--seconds", type=float, default=60.0, help="record: measured seconds")
     bench.add_argument("--snapshot-ms", type=int, default=100, help="record: the recorder's cadence")
+    bench.add_argument("--backfill-days", type=int, default=14, help="backfill: climate days of nyc and chi")
     bench.set_defaults(func=cmd_bench)
 
     parse_cli = sub.add_parser("parse-cli", help="parse one NWS Daily Climate Report (CLI) product file")
