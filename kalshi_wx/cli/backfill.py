@@ -1,4 +1,4 @@
-"""``kalshi-wx backfill``: a Dagster asset backfill of cities x climate days, followed until it ends.
+"""``kalshi-wx backfill``: Dagster asset backfills of cities x climate days (weather first), followed until they end.
 
 The backfill is the one the UI creates (on the backfills page, runs tagged ``dagster/backfill``,
 re-executable); the daemon launches its runs, so one must be running on the same instance. Without
@@ -64,7 +64,7 @@ def follow_backfill(instance, backfill_id: str, *, poll_seconds: float = POLL_SE
     return progress.status.value == "COMPLETED_SUCCESS"
 
 
-def run_backfill(cities: list[str], start: date, end: date, *, warmup_days: int, wait: bool, verbose: bool) -> int:
+def run_backfill(cities: list[str], start: date, end: date, *, warmup_days: int, verbose: bool) -> int:
     import dagster as dg
 
     from kalshi_wx.cli.main import _prepare_dagster_home
@@ -91,21 +91,20 @@ def run_backfill(cities: list[str], start: date, end: date, *, warmup_days: int,
             print("kalshi/series FAILED: see the run in the Dagster UI", file=sys.stderr)
             return 1
         print(f"dagster:  {dagster_home}")
-        if warmup_days:
-            history = [
-                str(k) for k in partition_keys(cities, start - timedelta(days=warmup_days), start - timedelta(days=1))
-            ]
-            title = f"weather history for {','.join(cities)} {start - timedelta(days=warmup_days)}..{start}"
-            warmup_id = submit_asset_backfill(instance, defs, history, WEATHER_HISTORY, title=title)
-            print(f"backfill {warmup_id}: {len(history)} earlier day(s) of weather for the AR(1) fit", flush=True)
-            if not follow_backfill(instance, warmup_id):
-                print("weather history FAILED: the fit would fall back to its prior", file=sys.stderr)
-                return 1
-        backfill_id = submit_asset_backfill(instance, defs, keys, CITY_DAY, title=f"{','.join(cities)} {start}..{end}")
+        # The AR(1) fit of a day reads the 14 days before it from the warehouse, a dependency Dagster is not
+        # told of (see defs/assets/pmf.py): the weather of every day, warm-up included, goes first, so no fit
+        # depends on the order the daemon happens to run the days in.
+        first = start - timedelta(days=warmup_days)
+        weather_keys = [str(k) for k in partition_keys(cities, first, end)]
+        title = f"weather for {','.join(cities)} {first}..{end}"
+        weather_id = submit_asset_backfill(instance, defs, weather_keys, WEATHER_HISTORY, title=title)
+        print(f"backfill {weather_id}: weather of {len(weather_keys)} city-day(s), {warmup_days} warm-up day(s) a city")
+        if not follow_backfill(instance, weather_id):
+            print("weather FAILED: no fit or probability is computed on missing weather", file=sys.stderr)
+            return 1
+        title = f"{','.join(cities)} {start}..{end}"
+        backfill_id = submit_asset_backfill(instance, defs, keys, CITY_DAY - WEATHER_HISTORY, title=title)
         print(f"backfill {backfill_id}: {len(keys)} city-day partition(s), on the UI's backfills page", flush=True)
-        if not wait:
-            print(f"not waiting (--no-wait): follow it in the UI (Overview > Backfills > {backfill_id})")
-            return 0
         return 0 if follow_backfill(instance, backfill_id) else 1
 
 
@@ -117,6 +116,5 @@ def cmd_backfill(args) -> int:
         args.start,
         args.end,
         warmup_days=args.warmup_days,
-        wait=args.wait,
         verbose=args.verbose,
     )

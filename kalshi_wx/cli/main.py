@@ -410,10 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--start", type=date.fromisoformat, required=True)
     backfill.add_argument("--end", type=date.fromisoformat, required=True, help="inclusive")
     backfill.add_argument(
-        "--warmup-days", type=int, default=0, help="earlier days of weather to backfill first (for the fit)"
-    )
-    backfill.add_argument(
-        "--no-wait", dest="wait", action="store_false", help="submit the backfill and return (follow it in the UI)"
+        "--warmup-days", type=int, default=0, help="earlier days of weather to backfill too (for the fit)"
     )
     backfill.set_defaults(func=cmd_backfill)
 

@@ -184,10 +184,17 @@ def test_kalshi_wx_backfill_submits_a_dagster_backfill_and_follows_it(services):
     assert re.search(r"\[1/1\] phl\|2026-06-12 +ok at \d+s", result.stdout), result.stdout
     assert "COMPLETED_SUCCESS: 1 of 1 partition(s) done, 0 failed" in result.stdout
     with services.instance() as instance:
-        [backfill] = instance.get_backfills()[:1]
-        assert backfill.title == "phl 2026-06-12..2026-06-12"
-        runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/backfill": backfill.backfill_id}))
-        assert runs and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+        # The weather first (every fit then sees its trailing days), then the rest of the graph.
+        rest, weather = instance.get_backfills()[:2]
+        assert (weather.title, rest.title) == ("weather for phl 2026-06-12..2026-06-12", "phl 2026-06-12..2026-06-12")
+        for backfill in (weather, rest):
+            runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/backfill": backfill.backfill_id}))
+            assert runs and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+        weather_runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/backfill": weather.backfill_id}))
+        assert {k.to_user_string() for r in weather_runs for k in r.asset_selection or ()} == {
+            "weather/station_obs",
+            "weather/forecast",
+        }
 
 
 def test_ui_asset_backfill_of_two_partitions_targets_exactly_them_and_succeeds(services, capsys, monkeypatch):

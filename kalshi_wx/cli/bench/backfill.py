@@ -12,6 +12,8 @@ instance), in-process runs as the local executor does:
 
 from __future__ import annotations
 
+import contextlib
+import io
 import tempfile
 import time
 from collections.abc import Sequence
@@ -36,7 +38,9 @@ RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_p
 def _run(defs: dg.Definitions, instance, selection: dg.AssetSelection, **kwargs) -> None:
     job = defs.resolve_implicit_global_asset_job_def()
     keys = list(selection.resolve(defs.resolve_asset_graph()))
-    result = job.execute_in_process(asset_selection=keys, instance=instance, run_config=QUIET, **kwargs)
+    # dagster-dbt echoes dbt's log to stdout, which would bury the JSON (defs/runs.py does the same).
+    with contextlib.redirect_stdout(io.StringIO()):
+        result = job.execute_in_process(asset_selection=keys, instance=instance, run_config=QUIET, **kwargs)
     if not result.success:
         raise RuntimeError(f"bench backfill: a run of {sorted(k.to_user_string() for k in keys)} failed ({kwargs})")
 

@@ -36,6 +36,7 @@ SETTINGS = settings().pmf
 # and under a trailing-window mapping a day's observations are parents of the next 14 days' fits, so a
 # backfill of one day would fit 14 unrequested days and skip the one asked for. The same-day dependency
 # orders the fit after the day's weather in a run; its rows carry the span (fit_start, fit_end) and n_days.
+# `kalshi-wx backfill` fills the weather of every day first, so no fit depends on the order days run in.
 SAME_DAY_WEATHER = [dg.AssetDep(["weather", "station_obs"]), dg.AssetDep(["weather", "forecast"])]
 
 
