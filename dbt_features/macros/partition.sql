@@ -1,8 +1,15 @@
-{#- One dbt invocation builds one (city, climate day) partition, named by --vars. -#}
+{#-
+  One dbt invocation builds the (city, climate day) partitions of one Dagster run, named by
+  --vars '{"slices": [{"city": ..., "first": ..., "last": ...}, ...]}': per city, inclusive runs of
+  consecutive days (a backfill batch is a range of days; a single partition is one slice of one day).
+-#}
 
 {% macro partition_filter(alias=none) -%}
     {%- set prefix = alias ~ '.' if alias else '' -%}
-    {{ prefix }}city = '{{ var("city") }}' and {{ prefix }}climate_date = cast('{{ var("date") }}' as date)
+    ({%- for s in var("slices") -%}
+        {%- if not loop.first %} or {% endif -%}
+        ({{ prefix }}city = '{{ s.city }}' and {{ prefix }}climate_date between cast('{{ s.first }}' as date) and cast('{{ s.last }}' as date))
+    {%- endfor -%})
 {%- endmacro %}
 
 

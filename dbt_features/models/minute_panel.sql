@@ -85,7 +85,7 @@ kinematics as (
 
 observations as (
 
-    select ts as obs_ts, temp_f
+    select city, climate_date, ts as obs_ts, temp_f
     from {{ source('weather', 'station_obs') }}
     where {{ partition_filter() }} and station_ok and temp_f is not null
 
@@ -93,26 +93,29 @@ observations as (
 
 minutes as (
 
-    select distinct ts from quotes
+    select distinct city, climate_date, ts from quotes
 
 ),
 
 -- A minute sees only observations stamped at or before it, so nothing can look ahead. The range
--- join is 1440 x 288 rows per partition: cheap on both adapters without DuckDB's ASOF JOIN.
+-- join is 1440 x 288 rows per partition (within its city and day): cheap on both adapters without
+-- DuckDB's ASOF JOIN.
 weather_so_far as (
 
-    select m.ts, max(o.obs_ts) as obs_ts, max(o.temp_f) as obs_running_max_f
+    select m.city, m.climate_date, m.ts, max(o.obs_ts) as obs_ts, max(o.temp_f) as obs_running_max_f
     from minutes as m
-    inner join observations as o on o.obs_ts <= m.ts
-    group by m.ts
+    inner join observations as o
+        on o.city = m.city and o.climate_date = m.climate_date and o.obs_ts <= m.ts
+    group by m.city, m.climate_date, m.ts
 
 ),
 
 weather_asof as (
 
-    select w.ts, w.obs_ts, o.temp_f as obs_temp_f, w.obs_running_max_f
+    select w.city, w.climate_date, w.ts, w.obs_ts, o.temp_f as obs_temp_f, w.obs_running_max_f
     from weather_so_far as w
-    inner join observations as o on o.obs_ts = w.obs_ts
+    inner join observations as o
+        on o.city = w.city and o.climate_date = w.climate_date and o.obs_ts = w.obs_ts
 
 )
 
@@ -142,4 +145,4 @@ select
     w.obs_running_max_f,
     {{ minutes_between('k.ts', 'k.close_time') }} as minutes_to_close
 from kinematics as k
-left join weather_asof as w on w.ts = k.ts
+left join weather_asof as w on w.city = k.city and w.climate_date = k.climate_date and w.ts = k.ts

@@ -9,7 +9,7 @@ with panel as (
 
 hazard as (
 
-    select ticker, ts, p_wx, hazard_next_5m, hazard_next_60m, running_max_f
+    select city, climate_date, ticker, ts, p_wx, hazard_next_5m, hazard_next_60m, running_max_f
     from {{ source('pmf', 'hazard_pmf') }}
     where {{ partition_filter() }}
 
@@ -17,7 +17,7 @@ hazard as (
 
 fused as (
 
-    select ticker, ts, p_mkt, p_fused, p_fused_norm
+    select city, climate_date, ticker, ts, p_mkt, p_fused, p_fused_norm
     from {{ source('pmf', 'fused_pmf') }}
     where {{ partition_filter() }}
 
@@ -25,7 +25,7 @@ fused as (
 
 settlement as (
 
-    select max_f, report_type
+    select city, climate_date, max_f, report_type
     from {{ source('weather', 'settlement') }}
     where {{ partition_filter() }}
 
@@ -49,7 +49,7 @@ select
         else 0
     end as settled_yes
 from panel as p
-left join hazard as h on h.ticker = p.ticker and h.ts = p.ts
-left join fused as f on f.ticker = p.ticker and f.ts = p.ts
+left join hazard as h on h.city = p.city and h.climate_date = p.climate_date and h.ticker = p.ticker and h.ts = p.ts
+left join fused as f on f.city = p.city and f.climate_date = p.climate_date and f.ticker = p.ticker and f.ts = p.ts
 -- At most one settlement row per partition (its key is city, climate_date).
-left join settlement as s on true
+left join settlement as s on s.city = p.city and s.climate_date = p.climate_date

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import NoReturn
 
+from kalshi_wx.cli.backfill import cmd_backfill
 from kalshi_wx.cli.evaluate import add_evaluate_parser
 from kalshi_wx.cli.replay import add_replay_parser
 from kalshi_wx.cli.sim import add_sim_parser
@@ -402,12 +403,6 @@ def _record_demo(cities: list[str], seconds: float, *, verbose: bool) -> int:
     return code
 
 
-def cmd_backfill(args) -> int:
-    return _materialize(
-        _city_list(args.cities), args.start, args.end, mode=None, warmup_days=args.warmup_days, verbose=args.verbose
-    )
-
-
 def cmd_report(args) -> int:
     cities = _city_list(args.city, "--city")
     _check_days(args.start, args.end)
@@ -435,6 +430,10 @@ def cmd_bench(args) -> int:
         result = run_record_benchmark(
             markets=args.markets, deltas_per_s=args.deltas_per_s, seconds=args.seconds, snapshot_ms=args.snapshot_ms
         )
+    elif args.which == "backfill":
+        from kalshi_wx.cli.bench.backfill import run_backfill_benchmark
+
+        result = run_backfill_benchmark(days=args.backfill_days)
     else:
         from kalshi_wx.cli.bench.backtest import run_backtest_benchmark
 
@@ -485,12 +484,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(func=cmd_demo)
 
-    backfill = sub.add_parser("backfill", help="materialize the raw layer for cities x a date range")
+    backfill = sub.add_parser(
+        "backfill", help="a Dagster backfill of the city x day graph for cities x a date range (needs the daemon)"
+    )
     backfill.add_argument("--cities", required=True, help="comma-separated city keys, or 'all'")
     backfill.add_argument("--start", type=_date, required=True)
     backfill.add_argument("--end", type=_date, required=True, help="inclusive")
     backfill.add_argument(
-        "--warmup-days", type=int, default=0, help="earlier days of weather to materialize first (for the fit)"
+        "--warmup-days", type=int, default=0, help="earlier days of weather to backfill too (for the fit)"
     )
     backfill.set_defaults(func=cmd_backfill)
 
@@ -528,7 +529,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.set_defaults(func=cmd_doctor)
 
     bench = sub.add_parser("bench", help="performance figures")
-    bench.add_argument("which", choices=["ingest", "hazard", "backtest", "record"])
+    bench.add_argument("which", choices=["ingest", "hazard", "backtest", "record", "backfill"])
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--requests", type=int, default=200, help="ingest: requests against the 20/s fake")
     bench.add_argument("--paths", type=int, default=10_000, help="hazard: Monte Carlo paths")
@@ -537,6 +538,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--deltas-per-s", type=float, default=10.0, help="record: deltas per market per second")
     bench.add_argument("--seconds", type=float, default=60.0, help="record: measured seconds")
     bench.add_argument("--snapshot-ms", type=int, default=100, help="record: the recorder's cadence")
+    bench.add_argument("--backfill-days", type=int, default=14, help="backfill: climate days of nyc and chi")
     bench.set_defaults(func=cmd_bench)
 
     parse_cli = sub.add_parser("parse-cli", help="parse one NWS Daily Climate Report (CLI) product file")

@@ -100,7 +100,17 @@ def _pmf_sums_to_one(table: TableSchema, column: str) -> dg.AssetChecksDefinitio
     )  # fmt: skip
 
 
+def _has_rows(table: TableSchema) -> dg.AssetChecksDefinition:
+    # A source with nothing for the day (a date it does not serve, a product not out yet) writes an
+    # empty slice: the materialization is real, and this check keeps it from showing green.
+    return _partition_check(
+        table, "has_rows", "The source had data for the climate day: the slice is not empty.",
+        lambda frame, _: [] if frame.height else [f"no rows in {table.name} for this partition"],
+    )  # fmt: skip
+
+
 raw_table_checks = [
+    *(_has_rows(t) for t in (MARKETS, CANDLES_1M, STATION_OBS, SETTLEMENT, FORECAST)),
     *(_unique(t) for t in (MARKETS, CANDLES_1M, TRADES, STATION_OBS, SETTLEMENT, FORECAST)),
     *(_in_climate_day(t) for t in (CANDLES_1M, TRADES, STATION_OBS)),
     _prices_in_unit_interval(MARKETS, ["settlement_value", "last_price"]),

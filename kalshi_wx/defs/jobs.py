@@ -11,9 +11,13 @@ PER_CITY = MODELS | RANGE_REPORT | FORECAST_SCORES
 # Partitioned by series x day, with its own job (defs/assets/highres.py).
 HIGHRES = dg.AssetSelection.groups("highres")
 
+# Everything of one city and climate day: what `daily` runs and `kalshi-wx backfill` backfills.
+CITY_DAY = dg.AssetSelection.all() - SERIES - PER_CITY - HIGHRES
+WEATHER_HISTORY = dg.AssetSelection.assets(["weather", "station_obs"], ["weather", "forecast"])
+
 daily_job = dg.define_asset_job(
     "daily",
-    selection=dg.AssetSelection.all() - SERIES - PER_CITY - HIGHRES,
+    selection=CITY_DAY,
     description="Everything for one city and climate day: raw data, features, probabilities, backtest.",
 )
 
@@ -25,7 +29,7 @@ raw_daily_job = dg.define_asset_job(
 
 weather_history_job = dg.define_asset_job(
     "weather_history",
-    selection=dg.AssetSelection.assets(["weather", "station_obs"], ["weather", "forecast"]),
+    selection=WEATHER_HISTORY,
     description="Observations and forecasts only: the trailing days the AR(1) fit reads.",
 )
 
@@ -43,4 +47,11 @@ forecast_scores_job = dg.define_asset_job(
     "forecast_scores",
     selection=FORECAST_SCORES,
     description="Per-city scores of the PMFs over the configured window of settled days.",
+)
+
+settlement_job = dg.define_asset_job(
+    "settlement",
+    # The markets come along: settlement cross-checks Kalshi's result, which is settled around the same time.
+    selection=dg.AssetSelection.assets(["kalshi", "markets"], ["weather", "settlement"]),
+    description="The official CLI high of one city and climate day with its markets (the settlement sensor's job).",
 )

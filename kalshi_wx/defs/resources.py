@@ -13,7 +13,8 @@ order-book snapshots: Parquet files under ``$KALSHI_WX_HOME/highres``.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 from typing import TypedDict
 
@@ -24,6 +25,7 @@ from pydantic import ValidationError
 from kalshi_wx.core.cities import City
 from kalshi_wx.core.errors import ConfigError
 from kalshi_wx.defs.dbt.resource import WarehouseDbtCliResource, dbt_cli_resource
+from kalshi_wx.defs.partitions import FIRST_CLIMATE_DAY
 from kalshi_wx.defs.settings import (
     CitySources,
     CityWeather,
@@ -51,9 +53,21 @@ from kalshi_wx.warehouse.io_manager import WarehouseIOManager
 from kalshi_wx.warehouse.resource import Warehouse
 
 
+@cache
 def sim_config() -> SimConfig:
-    """The simulated world of this process: the configured cities and markets, the default seed and clock."""
-    return SimConfig(cities=tuple(settings().cities.values()), market=settings().sim.market)
+    """The simulated world of this process: the configured cities and calibrated markets, serving every
+    climate day the partitions offer (from their first day up to the present, fixed when the process first asks).
+
+    A day's weather, markets and CLI products depend only on the seed, the city and the day, so every
+    process serves a closed day identically; a day after the clock is refused as unlisted.
+    """
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    return SimConfig(
+        cities=tuple(settings().cities.values()),
+        market=settings().sim.market,
+        now=now,
+        first_market_date=date.fromisoformat(FIRST_CLIMATE_DAY),
+    )
 
 
 def replay_server() -> ReplayServer:

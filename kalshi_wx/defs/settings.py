@@ -49,6 +49,7 @@ WEATHER_FILE = "weather.yaml"
 HIGHRES_FILE = "highres.yaml"
 LIVE_FILE = "live.yaml"
 SIM_FILE = "sim.yaml"
+AUTOMATION_FILE = "automation.yaml"
 
 
 class _File(BaseModel):
@@ -295,6 +296,19 @@ class SimSettings(_File):
     calibration: SimCalibrationSettings
 
 
+# --- config/automation.yaml -------------------------------------------------------------------------
+
+
+class AutomationSettings(_File):
+    """How the graph runs by itself: settlement polling, the daily ingest, declarative refreshes, backfills."""
+
+    settlement_poll_minutes: Annotated[Whole, Field(ge=1)] = 30  # the settlement sensor's interval
+    ingest_hour_lst: Annotated[Whole, Field(ge=0, le=23)] = 8  # local standard hour the closed day is ingested
+    late_correction_days: Annotated[Whole, Field(ge=0)] = 7  # automation refreshes days this far back
+    dbt_batch_days: Annotated[Whole, Field(ge=1)] = 31  # partitions per dbt run in a backfill
+    series_max_age_hours: Annotated[Real, Field(gt=0)] = 24  # `kalshi-wx backfill` refreshes kalshi/series past this
+
+
 # --- loading ------------------------------------------------------------------------------------------
 
 FileModel = TypeVar("FileModel", bound=BaseModel)
@@ -377,6 +391,7 @@ class Settings:
     highres: HighresSettings
     live: LiveSettings
     sim: SimSettings
+    automation: AutomationSettings
 
     def recording_offset_hours(self, series: str) -> int:
         """The UTC offset of a series' recording day: its city's standard offset for a weather
@@ -417,6 +432,7 @@ def load_settings(config_dir: Path = CONFIG_DIR) -> Settings:
         highres=load_file(config_dir / HIGHRES_FILE, HighresSettings),
         live=load_file(config_dir / LIVE_FILE, LiveSettings),
         sim=load_file(config_dir / SIM_FILE, SimSettings),
+        automation=load_file(config_dir / AUTOMATION_FILE, AutomationSettings),
     )
 
 
@@ -449,6 +465,15 @@ def backfill_command(city_key: str, start: date | str = "YYYY-MM-DD", end: date 
 SourceMode = Literal["sim", "live", "replay"]
 KEY_VARIABLES = ("KALSHI_API_KEY_ID", "VISUAL_CROSSING_API_KEY")
 SIM_SOURCES = CitySources(observations="visual_crossing", forecast="visual_crossing")
+
+
+def automation_running_by_default() -> bool:
+    """Whether sensors and schedules start RUNNING: ``KALSHI_WX_AUTOMATION=off`` makes them start STOPPED
+    (a scratch instance, a test's daemon), still listed and startable from the UI or ``dagster sensor start``."""
+    value = os.environ.get("KALSHI_WX_AUTOMATION", "on").strip().lower()
+    if value not in ("on", "off"):
+        raise ConfigError(f"KALSHI_WX_AUTOMATION must be 'on' or 'off', got {value!r}")
+    return value == "on"
 
 
 def kalshi_wx_home() -> Path:

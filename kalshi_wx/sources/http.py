@@ -103,6 +103,16 @@ class SourceUnavailableError(Exception):
         super().__init__(f"{source} {endpoint}: unreachable after {attempts} attempt(s): {reason}")
 
 
+def is_transient(exc: BaseException) -> bool:
+    """A failure that trying again later may cure: the service unreachable, busy (429) or failing (5xx).
+
+    Anything else (a 4xx answer, a payload that does not parse, a bug) fails the same way every time.
+    """
+    if isinstance(exc, SourceUnavailableError):
+        return True
+    return isinstance(exc, SourceHTTPError) and (exc.status == 429 or exc.status >= 500)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 5

@@ -58,6 +58,27 @@ def frame_metadata(table: TableSchema, frame: pl.DataFrame) -> dict:
     return metadata
 
 
+class MissingUpstreamPartitionError(RuntimeError):
+    """An input's partition was never materialized: reading it would hand the asset an empty frame."""
+
+
+def _require_materialized(context: dg.InputContext, key: str) -> None:
+    """Refuse an empty slice of a partition that no run has materialized (an empty day that was is fine)."""
+    try:
+        instance = context.instance
+    except dg.DagsterInvariantViolationError:  # a context built by hand, without an instance
+        return
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=context.asset_key, asset_partitions=[key]), limit=1
+    ).records
+    if not records:
+        asset = context.asset_key.to_user_string()
+        raise MissingUpstreamPartitionError(
+            f"upstream partition {asset} {key} has not been materialized: materialize {asset} for {key} "
+            "first (or include it in the same run or backfill)"
+        )
+
+
 class WarehouseIOManager(dg.ConfigurableIOManager):
     """Writes each asset partition as one idempotent slice; reads the same slice back."""
 
@@ -73,4 +94,11 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:
         table = table_for(*context.asset_key.path)
         city, climate_date = _slice(context, table)
-        return self.warehouse.read(table, city=city, climate_date=climate_date, on_lock_wait=context.log.warning)
+        frame = self.warehouse.read(table, city=city, climate_date=climate_date, on_lock_wait=context.log.warning)
+        if (
+            frame.is_empty()
+            and climate_date is not None
+            and isinstance(context.asset_partitions_def, dg.MultiPartitionsDefinition)
+        ):
+            _require_materialized(context, str(context.asset_partition_keys[0]))
+        return frame

@@ -4,10 +4,8 @@ and serves real CLI product texts from kalshi_wx_tests/data."""
 from __future__ import annotations
 
 import dataclasses
-import re
 import socket
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
@@ -17,11 +15,9 @@ from kalshi_wx.core.cities import City
 from kalshi_wx.core.errors import PayloadError
 from kalshi_wx.core.payloads.nws_cli import settlement_reports
 from kalshi_wx.defs.settings import settings
-from kalshi_wx.sources.loopback import LoopbackServer, Request, Response
+from kalshi_wx.sources.loopback import LoopbackServer, Response
 from kalshi_wx.sources.nws import DEFAULT_USER_AGENT, NwsClient, NwsUnavailableError
-from kalshi_wx_tests.conftest import TEST_DATA
-
-CLI_DIR = TEST_DATA / "nws_cli" / "pyiem"
+from kalshi_wx_tests.fakes.nws_server import CLI_DIR, FakeNwsApi
 
 CINCINNATI = City(
     key="cvg",
@@ -49,58 +45,6 @@ ANCHORAGE = City(
 
 def _utc(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-class FakeNwsApi:
-    """The two products endpoints, plus scripted responses that are served first for a path."""
-
-    def __init__(self) -> None:
-        self.reset()
-
-    def reset(self) -> None:
-        self.listed: dict[str, list[tuple[str, datetime, str]]] = {}  # location -> (id, issued, text)
-        self.scripted: dict[str, list[Response]] = {}
-        self.requests: list[Request] = []
-
-    def add(self, location: str, file_name: str, issued: datetime) -> str:
-        product_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{file_name}@{issued.isoformat()}"))
-        self.listed.setdefault(location, []).append((product_id, issued, (CLI_DIR / file_name).read_text()))
-        return product_id
-
-    def __call__(self, request: Request) -> Response:
-        self.requests.append(request)
-        if scripted := self.scripted.get(request.path):
-            return scripted.pop(0)
-        if match := re.fullmatch(r"/products/types/CLI/locations/([A-Z0-9]{3})", request.path):
-            graph = [
-                {
-                    "@id": f"https://api.weather.gov/products/{product_id}",
-                    "id": product_id,
-                    "wmoCollectiveId": "CDUS41",
-                    "issuingOffice": "KILN",
-                    "issuanceTime": issued.isoformat(),
-                    "productCode": "CLI",
-                    "productName": "Climatological Report (Daily)",
-                }
-                for product_id, issued, _ in self.listed.get(match[1], [])
-            ]
-            return Response.json({"@context": {"@version": "1.1"}, "@graph": graph})
-        if match := re.fullmatch(r"/products/([0-9a-f-]+)", request.path):
-            for product_id, issued, text in (p for products in self.listed.values() for p in products):
-                if product_id == match[1]:
-                    return Response.json(
-                        {
-                            "@id": f"https://api.weather.gov/products/{product_id}",
-                            "id": product_id,
-                            "issuanceTime": issued.isoformat(),
-                            "productCode": "CLI",
-                            "productText": text,
-                        }
-                    )
-        return Response.json({"title": "Not Found", "status": 404, "detail": request.path}, status=404)
-
-    def paths(self) -> list[str]:
-        return [r.path for r in self.requests]
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from kalshi_wx.warehouse.io_manager import WarehouseIOManager
+from kalshi_wx.warehouse.io_manager import MissingUpstreamPartitionError, WarehouseIOManager
 from kalshi_wx.warehouse.resource import Warehouse
 from kalshi_wx.warehouse.schemas import FUSED_PMF, MODEL_ARTIFACTS
 
@@ -122,3 +122,21 @@ def test_waiting_for_a_held_duckdb_file_shows_in_the_runs_event_log(tmp_path, ho
     [failure] = result.get_step_failure_events()
     cause = failure.event_specific_data.error.cause  # under Dagster's "Error occurred while handling output"
     assert cause.cls_name == "WarehouseLockedError" and f"PID {notebook.pid}" in cause.message
+
+
+def test_an_input_partition_never_materialized_is_an_error_naming_it(io_manager):
+    key = "nyc|2026-06-10"
+    with dg.DagsterInstance.ephemeral() as instance:
+
+        def read() -> pl.DataFrame:
+            context = dg.build_input_context(
+                asset_key=FUSED_KEY, partition_key=key, asset_partitions_def=CITY_DAYS, instance=instance
+            )
+            return io_manager.load_input(context)
+
+        with pytest.raises(MissingUpstreamPartitionError, match=r"pmf/fused_pmf nyc\|2026-06-10 has not been"):
+            read()
+        # A partition that was materialized with no rows (a quiet day) reads as the empty frame it is.
+        _write(io_manager, FUSED_KEY, key, CITY_DAYS, pl.DataFrame(schema=FUSED_PMF.polars_schema))
+        instance.report_runless_asset_event(dg.AssetMaterialization(FUSED_KEY, partition=key))
+        assert read().is_empty()

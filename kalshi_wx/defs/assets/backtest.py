@@ -29,6 +29,7 @@ from kalshi_wx.core.models.train import TrainedModels, move_signal
 from kalshi_wx.core.models.walk_forward import latest_model_before
 from kalshi_wx.core.settlement import settled_winners
 from kalshi_wx.defs.assets.common import MARKETS_INPUT, OWNERS, WAREHOUSE_POOL, warehouse_out
+from kalshi_wx.defs.automation import REFRESH_ON_UPSTREAM_UPDATE
 from kalshi_wx.defs.partitions import (
     city_and_date,
     city_date_partitions,
@@ -113,9 +114,13 @@ def _model_run(warehouse: Warehouse, city_key: str, day: date) -> tuple[Strategy
             "backtest",
             "backtest_report",
             "Simulated fills and fee-aware PnL of the fused-edge, weather-only and model-driven strategies.",
+            automation_condition=REFRESH_ON_UPSTREAM_UPDATE,
         ),
         "strategy_days": warehouse_out(
-            "backtest", "strategy_days", "Each strategy's day: orders, fills, turnover, PnL, hit rate, drawdown."
+            "backtest",
+            "strategy_days",
+            "Each strategy's day: orders, fills, turnover, PnL, hit rate, drawdown.",
+            automation_condition=REFRESH_ON_UPSTREAM_UPDATE,
         ),
     },
     name="backtest__backtest_report",

@@ -26,6 +26,7 @@ from kalshi_wx.core.pmf.inputs import (
 from kalshi_wx.core.seeds import stable_seed
 from kalshi_wx.core.settlement import settled_winners
 from kalshi_wx.defs.assets.common import MARKETS_INPUT, OWNERS, warehouse_asset
+from kalshi_wx.defs.automation import REFRESH_ON_UPSTREAM_UPDATE
 from kalshi_wx.defs.diagnostics import pmf_diagnostics
 from kalshi_wx.defs.evaluation import evaluate_window
 from kalshi_wx.defs.partitions import city_of, city_of_city_day, city_partitions, partition_day
@@ -37,23 +38,14 @@ from kalshi_wx.warehouse.schemas import FORECAST, SETTLEMENT, STATION_OBS
 
 SETTINGS = settings().pmf
 
-
-def _trailing_days(n_days: int) -> dg.MultiPartitionMapping:
-    """The ``n_days`` climate days that end the day before the partition, same city."""
-    return dg.MultiPartitionMapping(
-        {
-            "city": dg.DimensionPartitionMapping("city", dg.IdentityPartitionMapping()),
-            "date": dg.DimensionPartitionMapping(
-                "date", dg.TimeWindowPartitionMapping(start_offset=-n_days, end_offset=-1)
-            ),
-        }
-    )
-
-
-# The fit reads the trailing window of days; each of those days' climatology baseline reads the
-# official highs of the window before it, so the settlement window is twice as long.
-TRAILING_DAYS = _trailing_days(SETTINGS.hazard.fit_window_days)
-TRAILING_HIGHS = _trailing_days(2 * SETTINGS.hazard.fit_window_days)
+# The fit reads the trailing window of days that ends the day before the partition (and the official
+# highs of twice as many days, for each day's climatology baseline), straight from the warehouse. Dagster
+# cannot be told so: an asset backfill targets every child of a requested partition, and under a
+# trailing-window mapping a day's observations are parents of the next 14 days' fits, so a backfill of
+# one day would fit 14 unrequested days and skip the one asked for. The same-day dependency orders the
+# fit after the day's weather in a run; its rows carry the span (fit_start, fit_end) and n_days.
+# `kalshi-wx backfill` fills the weather of every day first, so no fit depends on the order days run in.
+SAME_DAY_WEATHER = [dg.AssetDep(["weather", "station_obs"]), dg.AssetDep(["weather", "forecast"])]
 
 
 def _trailing(warehouse: Warehouse, city_key: str, day) -> tuple[pl.DataFrame, ...]:
@@ -69,12 +61,9 @@ def _trailing(warehouse: Warehouse, city_key: str, day) -> tuple[pl.DataFrame, .
 @warehouse_asset(
     "pmf",
     "hazard_params",
+    automation_condition=REFRESH_ON_UPSTREAM_UPDATE,
     source_kind="numpy",
-    deps=[
-        dg.AssetDep(["weather", "station_obs"], partition_mapping=TRAILING_DAYS),
-        dg.AssetDep(["weather", "forecast"], partition_mapping=TRAILING_DAYS),
-        dg.AssetDep(["weather", "settlement"], partition_mapping=TRAILING_HIGHS),
-    ],
+    deps=SAME_DAY_WEATHER,
 )
 def hazard_params(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Output[pl.DataFrame]:
     """AR(1) residual parameters (phi, sigma by hour) fitted on trailing days, never the day itself."""
@@ -121,6 +110,7 @@ def hazard_params(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
 @warehouse_asset(
     "pmf",
     "hazard_pmf",
+    automation_condition=REFRESH_ON_UPSTREAM_UPDATE,
     source_kind="numba",
     ins={
         **MARKETS_INPUT,
@@ -172,6 +162,7 @@ def hazard_pmf(
 @warehouse_asset(
     "pmf",
     "fused_pmf",
+    automation_condition=REFRESH_ON_UPSTREAM_UPDATE,
     source_kind="polars",
     ins={
         **MARKETS_INPUT,

@@ -1,18 +1,24 @@
 """Raw weather assets: station observations, the forecast as issued, and the official settlement high."""
 
 import contextlib
-from datetime import datetime, timedelta
+import json
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 import polars as pl
 
-from kalshi_wx.core.payloads.nws_cli import settlement_reports
+from kalshi_wx.core.cities import City
+from kalshi_wx.core.cli_poll import ListedProduct, PollState
+from kalshi_wx.core.payloads.nws_cli import parse_cli_product, settlement_reports
 from kalshi_wx.core.quality import observation_summary, observation_unit_problems
 from kalshi_wx.core.settlement import settlement_frame
 from kalshi_wx.defs.assets.common import MARKETS_INPUT, warehouse_asset
-from kalshi_wx.defs.partitions import partition_day
+from kalshi_wx.defs.automation import SENSOR_STATUS
+from kalshi_wx.defs.jobs import settlement_job
+from kalshi_wx.defs.partitions import FIRST_CLIMATE_DAY, city_date_key, city_date_partitions, partition_day
 from kalshi_wx.defs.resources import NwsResource, WeatherResource
 from kalshi_wx.defs.settings import settings
+from kalshi_wx.sources.nws import city_summaries
 from kalshi_wx.sources.station_weather import fetch_cli_reports, fetch_forecast, fetch_station_obs
 
 
@@ -118,3 +124,55 @@ def settlement(
             "agrees_with_kalshi": row["agrees_with_kalshi"],
         },
     )
+
+
+# On its first poll (no cursor) the sensor looks this far back: a day's final report and any
+# correction of it are issued within a day or so of the climate day's end.
+FIRST_POLL_LOOKBACK = timedelta(days=2)
+FIRST_DAY = date.fromisoformat(FIRST_CLIMATE_DAY)
+
+
+def _poll_location(
+    context: dg.SensorEvaluationContext, client, city: City, state: PollState
+) -> tuple[list[dg.RunRequest], PollState]:
+    """Run requests for the city's CLI products not handled yet, and the location's next cursor."""
+    refs = [ListedProduct(r.id, r.issuance_time) for r in client.list_cli_products(city.issuedby, since=state.since)]
+    requests, handled, held = [], [], []
+    for ref in state.unhandled(refs):
+        product = client.fetch_product(ref.id)
+        summaries = city_summaries(parse_cli_product(product.text, source=product.endpoint), city, product.endpoint)
+        days = sorted({s.climate_date for s in summaries if s.climate_date >= FIRST_DAY})
+        keys = [city_date_key(city.key, day) for day in days]
+        if not all(city_date_partitions.has_partition_key(str(key)) for key in keys):
+            held.append(ref)  # a preliminary of a day still under way: its partition is not offered yet
+            continue
+        for key in keys:
+            context.log.info(
+                f"{city.cli_product} product {ref.id} issued {ref.issued_at.isoformat()}: settlement {key}"
+            )
+            requests.append(
+                dg.RunRequest(run_key=f"{ref.id}|{key}", partition_key=key, tags={"kalshi_wx/cli_product": ref.id})
+            )
+        handled.append(ref.id)
+    return requests, state.advance(refs, handled, held)
+
+
+@dg.sensor(
+    name="settlement_poll",
+    job=settlement_job,
+    minimum_interval_seconds=settings().automation.settlement_poll_minutes * 60,
+    default_status=SENSOR_STATUS,
+    description="Polls NWS for new or corrected CLI products of each city and re-materializes the day each one "
+    "reports (its markets and weather/settlement; a run key per product, so a product is never handled twice).",
+)
+def settlement_poll(context: dg.SensorEvaluationContext, nws: NwsResource) -> dg.SensorResult:
+    cursor = json.loads(context.cursor) if context.cursor else {}
+    start = datetime.now(UTC) - FIRST_POLL_LOOKBACK
+    requests = []
+    with nws.client() as client:
+        for city in settings().cities.values():
+            state = PollState.from_json(cursor[city.issuedby]) if city.issuedby in cursor else PollState(since=start)
+            city_requests, state = _poll_location(context, client, city, state)
+            requests.extend(city_requests)
+            cursor[city.issuedby] = state.to_json()
+    return dg.SensorResult(run_requests=requests, cursor=json.dumps(cursor, sort_keys=True))

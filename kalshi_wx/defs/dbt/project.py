@@ -14,9 +14,9 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -63,13 +63,33 @@ def dbt_connection(warehouse_url: str) -> DbtConnection:
     raise ValueError(f"dbt has no profile target for a {backend.kind} warehouse ({backend.display_url})")
 
 
-def dbt_vars(city: str, climate_date: date) -> dict[str, str]:
-    """``--vars`` of a partition's dbt build. The models splice them into SQL, so only known values pass."""
-    if city not in settings().cities:
-        raise ValueError(f"unknown city {city!r}; configured: {', '.join(settings().cities)}")
-    if not isinstance(climate_date, date):
-        raise TypeError(f"climate_date must be a date, got {climate_date!r}")
-    return {"city": city, "date": climate_date.isoformat()}
+def dbt_vars(partitions: Iterable[tuple[str, date]]) -> dict[str, list[dict[str, str]]]:
+    """``--vars`` of one dbt build over a run's partitions: per city, inclusive runs of consecutive days.
+
+    A backfill batch is a range of days, so its slices are few whatever its length. The models splice
+    the values into SQL, so only configured cities and real dates pass.
+    """
+    days_by_city: dict[str, set[date]] = {}
+    for city, climate_date in partitions:
+        if city not in settings().cities:
+            raise ValueError(f"unknown city {city!r}; configured: {', '.join(settings().cities)}")
+        if not isinstance(climate_date, date):
+            raise TypeError(f"climate_date must be a date, got {climate_date!r}")
+        days_by_city.setdefault(city, set()).add(climate_date)
+    if not days_by_city:
+        raise ValueError("a dbt build needs at least one (city, climate_date) partition")
+    slices = []
+    for city, days in sorted(days_by_city.items()):
+        ordered = sorted(days)
+        first = previous = ordered[0]
+        for day in [*ordered[1:], None]:
+            if day is not None and day == previous + timedelta(days=1):
+                previous = day
+                continue
+            slices.append({"city": city, "first": first.isoformat(), "last": previous.isoformat()})
+            if day is not None:
+                first = previous = day
+    return {"slices": slices}
 
 
 def manifest_is_current(project: DbtProject) -> bool:

@@ -41,9 +41,18 @@ MINUTES = 1440
 # --- pure helpers -----------------------------------------------------------------------------
 
 
-def test_dbt_vars_name_the_partition():
-    assert dbt_vars("nyc", date(2026, 3, 8)) == {"city": "nyc", "date": "2026-03-08"}
-    assert json.loads(json.dumps(dbt_vars("chi", date(2025, 1, 1)))) == {"city": "chi", "date": "2025-01-01"}
+def test_dbt_vars_name_the_partitions_as_runs_of_consecutive_days():
+    one_day = {"city": "nyc", "first": "2026-03-08", "last": "2026-03-08"}
+    assert dbt_vars([("nyc", date(2026, 3, 8))]) == {"slices": [one_day]}
+    # A backfill batch: unordered keys of two cities, one with a gap.
+    keys = [("nyc", date(2026, 6, d)) for d in (3, 1, 2, 5)] + [("chi", date(2026, 6, 1))]
+    assert json.loads(json.dumps(dbt_vars(keys))) == {
+        "slices": [
+            {"city": "chi", "first": "2026-06-01", "last": "2026-06-01"},
+            {"city": "nyc", "first": "2026-06-01", "last": "2026-06-03"},
+            {"city": "nyc", "first": "2026-06-05", "last": "2026-06-05"},
+        ]
+    }
 
 
 @pytest.mark.parametrize(
@@ -53,7 +62,7 @@ def test_dbt_vars_name_the_partition():
 )  # fmt: skip
 def test_dbt_vars_refuse_values_that_are_not_a_partition(city, day, error):
     with pytest.raises(error):
-        dbt_vars(city, day)
+        dbt_vars([(city, day)])
 
 
 def test_dbt_connection_for_duckdb_points_the_local_target_at_the_file(tmp_path):
@@ -278,6 +287,29 @@ def test_rerun_is_idempotent(env, built):
     env.materialize(KEY, PANEL, FULL)
     assert env.panel().equals(panel)
     assert env.panel("minute_panel_full").equals(full)
+
+
+def test_a_batch_of_days_is_one_dbt_build_with_the_same_rows_as_one_day_at_a_time(env, built):
+    """What a backfill batch runs: one dbt invocation over a range of days of the city."""
+    *_, panel, full = built
+    next_key = city_date_key(CITY, DAY + timedelta(days=1))
+    env.materialize(next_key, *(dg.AssetKey(k) for k in RAW))
+    hazard, fused = _pmf_frames(env.warehouse.read(CANDLES_1M, city=CITY, climate_date=DAY + timedelta(days=1)))
+    env.warehouse.write_partition(HAZARD_PMF, hazard, CITY, DAY + timedelta(days=1))
+    env.warehouse.write_partition(FUSED_PMF, fused, CITY, DAY + timedelta(days=1))
+    result = env.defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        asset_selection=[PANEL, FULL], instance=env.instance, run_config=QUIET,
+        tags={"dagster/asset_partition_range_start": str(KEY), "dagster/asset_partition_range_end": str(next_key)},
+    )  # fmt: skip
+    assert result.success
+    dbt_steps = [e for e in result.all_events if e.is_step_start and e.step_key.startswith("dbt_features")]
+    assert len(dbt_steps) == 1  # both models and both days in one dbt build
+    materialized = sorted((m.asset_key.to_user_string(), m.partition) for m in result.get_asset_materialization_events()
+                          for m in [m.materialization])  # fmt: skip
+    assert materialized == sorted((k.to_user_string(), str(p)) for k in (PANEL, FULL) for p in (KEY, next_key))
+    assert all(_check_outcomes(result).values())
+    assert env.panel().equals(panel) and env.panel("minute_panel_full").equals(full)
+    assert env.panel(day=DAY + timedelta(days=1)).height == 6 * MINUTES
 
 
 # --- a daylight-saving day: everything is UTC, whatever the session time zone -------------------
