@@ -11,6 +11,8 @@ import sys
 import time
 from datetime import date, timedelta
 
+from kalshi_wx.cli.common import city_list, prepare_dagster_home
+
 POLL_SECONDS = 2.0
 
 
@@ -67,7 +69,6 @@ def follow_backfill(instance, backfill_id: str, *, poll_seconds: float = POLL_SE
 def run_backfill(cities: list[str], start: date, end: date, *, warmup_days: int, verbose: bool) -> int:
     import dagster as dg
 
-    from kalshi_wx.cli.main import _prepare_dagster_home
     from kalshi_wx.definitions import defs
     from kalshi_wx.defs.backfills import daemon_running, submit_asset_backfill
     from kalshi_wx.defs.jobs import CITY_DAY, WEATHER_HISTORY
@@ -76,7 +77,7 @@ def run_backfill(cities: list[str], start: date, end: date, *, warmup_days: int,
     if end < start:
         print(f"error: --end {end} is before --start {start}", file=sys.stderr)
         return 2
-    dagster_home = _prepare_dagster_home()
+    dagster_home = prepare_dagster_home()
     keys = [str(k) for k in partition_keys(cities, start, end)]
     with dg.DagsterInstance.get() as instance:
         if not daemon_running(instance):
@@ -109,10 +110,8 @@ def run_backfill(cities: list[str], start: date, end: date, *, warmup_days: int,
 
 
 def cmd_backfill(args) -> int:
-    from kalshi_wx.cli.main import _city_list
-
     return run_backfill(
-        _city_list(args.cities),
+        city_list(args.cities),
         args.start,
         args.end,
         warmup_days=args.warmup_days,

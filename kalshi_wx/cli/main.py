@@ -7,7 +7,6 @@ import argparse
 import json
 import logging
 import os
-import shutil
 import sys
 import time
 import warnings
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from kalshi_wx.cli.backfill import cmd_backfill
+from kalshi_wx.cli.common import UsageError, city_list, prepare_dagster_home
 from kalshi_wx.cli.evaluate import add_evaluate_parser
 from kalshi_wx.cli.replay import add_replay_parser
 from kalshi_wx.cli.sim import add_sim_parser
@@ -24,10 +24,6 @@ from kalshi_wx.defs.settings import SourceMode, default_warehouse_url, kalshi_wx
 
 DEMO_START = date(2026, 6, 1)
 DEMO_CITIES = ("nyc", "chi")
-
-
-class UsageError(ValueError):
-    """A command line that cannot run as given (an unknown city, a reversed range): refused before any run."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,28 +38,6 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
-
-
-def _prepare_dagster_home() -> Path:
-    """``$DAGSTER_HOME`` (default ``$KALSHI_WX_HOME/dagster_home``) with the local instance config."""
-    home = Path(os.environ.get("DAGSTER_HOME") or kalshi_wx_home() / "dagster_home").resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():
-        shutil.copy(settings().config_dir / "dagster.local.yaml", home / "dagster.yaml")
-    os.environ["DAGSTER_HOME"] = str(home)
-    return home
-
-
-def _city_list(text: str, option: str = "--cities") -> list[str]:
-    """Validated against config/cities.yaml here, not in the parser: ``--help`` works with a broken config."""
-    cities = settings().cities
-    keys = list(cities) if text.strip() == "all" else [c.strip() for c in text.split(",") if c.strip()]
-    unknown = [c for c in keys if c not in cities]
-    if unknown or not keys:
-        raise UsageError(
-            f"{option}: unknown city {', '.join(unknown) or '(none given)'}; configured: {', '.join(cities)}"
-        )
-    return keys
 
 
 def _check_days(start: date, end: date, warmup_days: int = 0) -> None:
@@ -122,7 +96,7 @@ def _materialize(
     resources = build_resources(mode=_check_sources(mode))
     defs = build_definitions(resources)
     keys = partition_keys(cities, start, end)
-    dagster_home = _prepare_dagster_home()
+    dagster_home = prepare_dagster_home()
     print(f"warehouse: {resources['warehouse'].backend.display_url}")
     print(f"sources:   {resources['kalshi'].mode}")
     print(f"dagster:   {dagster_home}")
@@ -165,7 +139,7 @@ def _run_per_city(
     from kalshi_wx.defs.runs import run_city_job
 
     defs = build_definitions(build_resources(mode=_check_sources(mode)))
-    _prepare_dagster_home()
+    prepare_dagster_home()
     outcomes = []
     with dg.DagsterInstance.get() as instance:
         for i, city_key in enumerate(cities, start=1):
@@ -211,7 +185,7 @@ def cmd_demo(args) -> int:
     from kalshi_wx.cli.summary import print_summary
     from kalshi_wx.core.models.settings import MIN_DAYS
 
-    cities = _city_list(args.cities)
+    cities = city_list(args.cities)
     if args.days < 1:
         raise UsageError(f"--days {args.days}: at least 1")
     end = args.start + timedelta(days=args.days - 1)
@@ -368,7 +342,7 @@ def _record_demo(cities: list[str], seconds: float, *, verbose: bool) -> int:
     options = argparse.Namespace(snapshot_ms=None, depth=None, part_seconds=DEMO_PART_SECONDS)
     with simulated_exchange(_sim_config(), series) as (api_base, ws_url):
         code = _run_recorder(options, series, ws_url, api_base, seconds)
-    _prepare_dagster_home()
+    prepare_dagster_home()
     defs = build_definitions(build_resources(mode="sim"))
     job = defs.resolve_job_def("highres")
     now_ms = int(time.time() * 1000)
@@ -404,7 +378,7 @@ def _record_demo(cities: list[str], seconds: float, *, verbose: bool) -> int:
 
 
 def cmd_report(args) -> int:
-    cities = _city_list(args.city, "--city")
+    cities = city_list(args.city, "--city")
     _check_days(args.start, args.end)
     return _range_reports(cities, args.start, args.end, mode=None, verbose=args.verbose, out=args.out)
 
