@@ -197,7 +197,8 @@ def test_prod_local_runs_a_backfill_through_the_daemon_and_stops_every_process(t
         with psycopg2.connect(f"{_server_url()}/{prefix}_warehouse") as warehouse, warehouse.cursor() as cursor:
             cursor.execute("SELECT city, count(*) FROM kalshi.markets GROUP BY city ORDER BY city")
             counts = dict(cursor.fetchall())
-        assert set(counts) == {"chi", "nyc"} and min(counts.values()) > 0
+        # The automations run too (the settlement sensor ingests every city's markets), so more may be there.
+        assert counts.get("chi", 0) > 0 and counts.get("nyc", 0) > 0
 
         # The daemon evaluates the sensor declared RUNNING and records its ticks.
         def ticked():

@@ -11,7 +11,7 @@ import sys
 import time
 from datetime import date, timedelta
 
-from kalshi_wx.cli.common import city_list, prepare_dagster_home
+from kalshi_wx.cli.common import UsageError, check_days, check_sources, city_list, prepare_dagster_home
 
 POLL_SECONDS = 2.0
 
@@ -25,7 +25,7 @@ def _refresh_series(instance, *, verbose: bool) -> bool:
     from kalshi_wx.definitions import build_definitions
     from kalshi_wx.defs.backfills import series_age
     from kalshi_wx.defs.resources import build_resources
-    from kalshi_wx.defs.runs import run_series
+    from kalshi_wx.defs.runs import run_series_job
     from kalshi_wx.defs.settings import settings
 
     max_age = timedelta(hours=settings().automation.series_max_age_hours)
@@ -34,7 +34,10 @@ def _refresh_series(instance, *, verbose: bool) -> bool:
         print(f"kalshi/series: materialized {_hours(age)} ago (refreshed past {_hours(max_age)}): kept")
         return True
     print(f"kalshi/series: {'never materialized' if age is None else f'{_hours(age)} old'}: refreshing ...", flush=True)
-    return run_series(build_definitions(build_resources()), instance, log_level="INFO" if verbose else "WARNING")
+    outcome = run_series_job(build_definitions(build_resources()), instance, log_level="INFO" if verbose else "WARNING")
+    for failure in outcome.failures:
+        print(f"error: {failure.line(outcome.key)}", file=sys.stderr, flush=True)
+    return outcome.success
 
 
 def follow_backfill(instance, backfill_id: str, *, poll_seconds: float = POLL_SECONDS) -> bool:
@@ -74,22 +77,18 @@ def run_backfill(cities: list[str], start: date, end: date, *, warmup_days: int,
     from kalshi_wx.defs.jobs import CITY_DAY, WEATHER_HISTORY
     from kalshi_wx.defs.runs import partition_keys
 
-    if end < start:
-        print(f"error: --end {end} is before --start {start}", file=sys.stderr)
-        return 2
+    check_days(start, end, warmup_days)
+    check_sources(None)
     dagster_home = prepare_dagster_home()
     keys = [str(k) for k in partition_keys(cities, start, end)]
     with dg.DagsterInstance.get() as instance:
         if not daemon_running(instance):
-            print(
-                f"error: no dagster-daemon is running on {dagster_home}; a backfill's runs are launched by it. "
+            raise UsageError(
+                f"no dagster-daemon is running on {dagster_home}; a backfill's runs are launched by it. "
                 f"Start one on this instance (`DAGSTER_HOME={dagster_home} dagster-daemon run -w workspace.yaml`, "
-                "or `make dev`), then run this again",
-                file=sys.stderr,
+                "or `make dev`), then run this again"
             )
-            return 2
         if not _refresh_series(instance, verbose=verbose):
-            print("kalshi/series FAILED: see the run in the Dagster UI", file=sys.stderr)
             return 1
         print(f"dagster:  {dagster_home}")
         # The AR(1) fit of a day reads the 14 days before it from the warehouse, a dependency Dagster is not

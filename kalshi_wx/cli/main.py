@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from kalshi_wx.cli.backfill import cmd_backfill
-from kalshi_wx.cli.common import UsageError, city_list, prepare_dagster_home
+from kalshi_wx.cli.common import UsageError, check_days, check_sources, city_list, prepare_dagster_home
 from kalshi_wx.cli.evaluate import add_evaluate_parser
 from kalshi_wx.cli.replay import add_replay_parser
 from kalshi_wx.cli.sim import add_sim_parser
@@ -40,37 +40,6 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _check_days(start: date, end: date, warmup_days: int = 0) -> None:
-    """A range of climate-day partitions (and its warm-up days): in order, within the days the partitions define."""
-    if end < start:
-        raise UsageError(f"--end {end} is before --start {start}")
-    if warmup_days < 0:
-        raise UsageError(f"--warmup-days {warmup_days} is negative")
-    from kalshi_wx.defs.partitions import FIRST_CLIMATE_DAY, climate_day_partitions
-
-    first = start - timedelta(days=warmup_days)
-    if first < date.fromisoformat(FIRST_CLIMATE_DAY):
-        warmup = f" less --warmup-days {warmup_days} ({first})" if warmup_days else ""
-        raise UsageError(f"--start {start}{warmup} is before the first climate-day partition {FIRST_CLIMATE_DAY}")
-    last = date.fromisoformat(climate_day_partitions.get_last_partition_key() or FIRST_CLIMATE_DAY)
-    if end > last:
-        raise UsageError(f"--end {end} is after the last complete climate-day partition {last}")
-
-
-def _check_sources(mode: SourceMode | None) -> SourceMode:
-    """The sources' settings, read before any run: a bad variable or key file is one line, nothing written."""
-    from kalshi_wx.defs.settings import duckdb_lock_timeout_s, replay_dir, source_mode
-    from kalshi_wx.sources.kalshi.auth import KalshiSigner
-
-    mode = mode or source_mode()
-    if mode == "replay":
-        replay_dir()
-    if mode == "live":
-        KalshiSigner.from_env()  # reads and parses KALSHI_PRIVATE_KEY_PATH
-    duckdb_lock_timeout_s()
-    return mode
-
-
 def _print_failures(outcome) -> None:
     for failure in outcome.failures:
         print(f"error: {failure.line(outcome.key)}", file=sys.stderr, flush=True)
@@ -92,8 +61,8 @@ def _materialize(
     from kalshi_wx.defs.resources import build_resources
     from kalshi_wx.defs.runs import partition_keys, run_partitions, run_series_job
 
-    _check_days(start, end, warmup_days)
-    resources = build_resources(mode=_check_sources(mode))
+    check_days(start, end, warmup_days)
+    resources = build_resources(mode=check_sources(mode))
     defs = build_definitions(resources)
     keys = partition_keys(cities, start, end)
     dagster_home = prepare_dagster_home()
@@ -138,7 +107,7 @@ def _run_per_city(
     from kalshi_wx.defs.resources import build_resources
     from kalshi_wx.defs.runs import run_city_job
 
-    defs = build_definitions(build_resources(mode=_check_sources(mode)))
+    defs = build_definitions(build_resources(mode=check_sources(mode)))
     prepare_dagster_home()
     outcomes = []
     with dg.DagsterInstance.get() as instance:
@@ -189,7 +158,7 @@ def cmd_demo(args) -> int:
     if args.days < 1:
         raise UsageError(f"--days {args.days}: at least 1")
     end = args.start + timedelta(days=args.days - 1)
-    _check_days(args.start, end, args.warmup_days)
+    check_days(args.start, end, args.warmup_days)
     # Walk forward: train on every day but the last, then trade the last with those models.
     walk_forward = args.days > MIN_DAYS
     train_end = end - timedelta(days=1) if walk_forward else end
@@ -379,7 +348,7 @@ def _record_demo(cities: list[str], seconds: float, *, verbose: bool) -> int:
 
 def cmd_report(args) -> int:
     cities = city_list(args.city, "--city")
-    _check_days(args.start, args.end)
+    check_days(args.start, args.end)
     return _range_reports(cities, args.start, args.end, mode=None, verbose=args.verbose, out=args.out)
 
 

@@ -146,10 +146,11 @@ def test_verbose_shows_the_traceback(home):
 def test_a_failed_run_prints_the_root_cause_with_its_run_id(home, hold_duckdb):
     home.mkdir()
     notebook = hold_duckdb(home / "warehouse.duckdb")  # another process holds the warehouse
+    # A report's run is in process (a backfill's are the daemon's): it fails reading the held file.
     result = kalshi_wx(
         home,
-        "backfill",
-        "--cities",
+        "report",
+        "--city",
         "nyc",
         "--start",
         "2026-06-01",
@@ -158,11 +159,11 @@ def test_a_failed_run_prints_the_root_cause_with_its_run_id(home, hold_duckdb):
         KALSHI_WX_SOURCES="sim",
         KALSHI_WX_DUCKDB_LOCK_TIMEOUT="0",
     )
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 2, result.stderr  # a report that cannot be written is exit 2, as before
     [line] = result.stderr.splitlines()
     with dg.DagsterInstance.from_config(str(home / "dagster_home")) as instance:
         [run] = instance.get_runs()
     assert run.status == dg.DagsterRunStatus.FAILURE
-    assert line.startswith(f"error: kalshi/series (run {run.run_id}): kalshi__series: WarehouseLockedError: ")
+    assert line.startswith(f"error: nyc (run {run.run_id}): backtest__backtest_range_report: WarehouseLockedError: ")
     assert f"(PID {notebook.pid})" in line and "Error occurred while executing" not in line
     assert "Traceback" not in result.stdout
